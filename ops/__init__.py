@@ -1,0 +1,1 @@
+"""pretix-cluster ops: inventory, remote execution, lab, build and deploy tasks."""

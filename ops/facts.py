@@ -1,0 +1,74 @@
+"""Facts: a command and a parser of its output (parsers are pure and tested on captured output)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from . import commands
+
+
+@dataclass(frozen=True)
+class SwarmFact:
+    state: str            # LocalNodeState: inactive, pending, active, error, locked
+    node_id: str
+    cluster_id: str
+    node_address: str
+    is_manager: bool      # ControlAvailable
+    managers: int
+    nodes: int
+    error: str
+    hostname: str
+    server_version: str
+
+    @property
+    def active(self) -> bool:
+        return self.state == "active"
+
+
+@dataclass(frozen=True)
+class SwarmNodeRow:
+    node_id: str
+    hostname: str
+    status: str           # Ready, Down, Unknown
+    availability: str     # Active, Pause, Drain
+    manager_status: str   # Leader, Reachable, Unreachable, "" for workers
+    is_self: bool
+
+
+DOCKER_INFO = commands.docker_info()
+NODE_LS = commands.node_ls()
+
+
+def parse_docker_info(output: str) -> SwarmFact:
+    info = json.loads(output)
+    swarm = info.get("Swarm") or {}
+    cluster = swarm.get("Cluster") or {}
+    return SwarmFact(
+        state=swarm.get("LocalNodeState", "inactive"),
+        node_id=swarm.get("NodeID", ""),
+        cluster_id=cluster.get("ID", ""),
+        node_address=swarm.get("NodeAddr", ""),
+        is_manager=bool(swarm.get("ControlAvailable")),
+        managers=int(swarm.get("Managers") or 0),
+        nodes=int(swarm.get("Nodes") or 0),
+        error=swarm.get("Error", ""),
+        hostname=info.get("Name", ""),
+        server_version=info.get("ServerVersion", ""),
+    )
+
+
+def parse_node_ls(output: str) -> list[SwarmNodeRow]:
+    rows = []
+    for line in output.splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        rows.append(SwarmNodeRow(
+            node_id=r["ID"],
+            hostname=r["Hostname"],
+            status=r["Status"],
+            availability=r["Availability"],
+            manager_status=r.get("ManagerStatus", ""),
+            is_self=r.get("Self", False),
+        ))
+    return rows

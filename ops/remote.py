@@ -1,0 +1,192 @@
+"""Run commands on cluster nodes over SSH (Fabric), host keys checked, secrets masked, a result per node."""
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import paramiko
+from fabric import Connection
+from invoke.exceptions import CommandTimedOut
+
+from .errors import RemoteError
+from .inventory import Cluster, Jump, Node
+
+MASK = "******"
+_print_lock = threading.Lock()
+
+
+class Masker:
+    """Replaces every registered secret value with a mask in text meant for humans."""
+
+    def __init__(self, secrets=()):
+        self._secrets = set()
+        for s in secrets:
+            self.add(s)
+
+    def add(self, secret: str) -> None:
+        if secret and len(secret) >= 4:
+            self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        for s in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(s, MASK)
+        return text
+
+
+MASKER = Masker()
+
+
+def say(message: str) -> None:
+    """Progress output for humans: masked, line-buffered, thread-safe."""
+    with _print_lock:
+        print(MASKER(message), flush=True)
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    node: str
+    command: str
+    exit_code: int
+    stdout: str
+    stderr: str
+    error: str = ""       # connection-level failure, exit_code is -1 then
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.error
+
+    def describe(self) -> str:
+        """One line naming the node and the (masked) command, for error messages."""
+        why = self.error or (self.stderr.strip().splitlines() or [f"exit {self.exit_code}"])[-1]
+        return MASKER(f"[{self.node}] `{self.command}` failed: {why}")
+
+
+def gateway_for(jump: Jump | None, node: Node, timeout: int):
+    """Fabric gateway: a ProxyCommand string (like ssh -o ProxyCommand) or a bastion Connection."""
+    if jump is None:
+        return None
+    if jump.proxy_command:
+        return jump.proxy_command.replace("%h", node.address).replace("%p", str(node.port))
+    bastion = Connection(
+        host=jump.host, user=jump.user, port=jump.port, connect_timeout=timeout,
+        connect_kwargs={"key_filename": jump.key_file, "look_for_keys": False, "allow_agent": False},
+    )
+    return bastion
+
+
+def connect(cluster: Cluster, node: Node) -> Connection:
+    """A Fabric connection that refuses any host key not in the cluster's known_hosts."""
+    conn = Connection(
+        host=node.address,
+        user=node.user,
+        port=node.port,
+        connect_timeout=cluster.connect_timeout,
+        gateway=gateway_for(cluster.jump, node, cluster.connect_timeout),
+        connect_kwargs={
+            "key_filename": node.key_file,
+            "look_for_keys": False,
+            "allow_agent": False,
+            "banner_timeout": cluster.connect_timeout,
+            "auth_timeout": cluster.connect_timeout,
+        },
+    )
+    conn.client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    conn.client.load_host_keys(cluster.known_hosts)
+    if isinstance(conn.gateway, Connection):
+        conn.gateway.client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        conn.gateway.client.load_host_keys(cluster.known_hosts)
+    return conn
+
+
+def _explain(exc: Exception, node: Node) -> str:
+    if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
+        return (f"host key of {node.address} is not in the cluster's known_hosts: refusing to connect "
+                f"(verify the key, then add it to the known_hosts file)")
+    if isinstance(exc, paramiko.AuthenticationException):
+        return f"SSH authentication failed as {node.user} (check key_file)"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return f"unreachable: no SSH answer from {node.address}:{node.port} within the timeout"
+    if isinstance(exc, (OSError, EOFError, paramiko.SSHException, paramiko.ProxyCommandFailure)):
+        return f"unreachable: cannot open SSH to {node.address}:{node.port} ({type(exc).__name__}: {exc or 'connection closed'})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Remote:
+    """Connections to the nodes of one cluster; runs commands and returns NodeResults."""
+
+    def __init__(self, cluster: Cluster, echo: bool = True):
+        self.cluster = cluster
+        self.echo = echo
+        self._conns: dict[str, Connection] = {}
+
+    def conn(self, node: Node) -> Connection:
+        if node.name not in self._conns:
+            self._conns[node.name] = connect(self.cluster, node)
+        return self._conns[node.name]
+
+    def run(self, node: Node, command: str, timeout: int = 120, stdin: str | None = None,
+            echo: bool | None = None) -> NodeResult:
+        if self.echo if echo is None else echo:
+            say(f"[{node.name}] $ {command}")
+        try:
+            kwargs = {"hide": True, "warn": True, "timeout": timeout, "in_stream": False}
+            if stdin is not None:
+                import io
+                kwargs["in_stream"] = io.StringIO(stdin)
+            r = self.conn(node).run(command, **kwargs)
+            return NodeResult(node.name, command, r.exited, r.stdout, r.stderr)
+        except CommandTimedOut:
+            return NodeResult(node.name, command, -1, "", "", error=f"timed out after {timeout}s")
+        except Exception as exc:  # connection-level: name the node, never a traceback
+            self._conns.pop(node.name, None)
+            return NodeResult(node.name, command, -1, "", "", error=_explain(exc, node))
+
+    def check(self, node: Node, command: str, **kwargs) -> NodeResult:
+        """Run and raise RemoteError (naming node and command) unless it succeeded."""
+        r = self.run(node, command, **kwargs)
+        if not r.ok:
+            raise RemoteError(r.describe())
+        return r
+
+    def run_all(self, nodes, command: str, timeout: int = 120, echo: bool | None = None) -> dict[str, NodeResult]:
+        """The same command on several nodes in parallel; a result per node, in inventory order."""
+        nodes = list(nodes)
+        if self.echo if echo is None else echo:
+            say(f"[{','.join(n.name for n in nodes)}] $ {command}")
+        with ThreadPoolExecutor(max_workers=max(1, len(nodes))) as pool:
+            futures = {n.name: pool.submit(self.run, n, command, timeout, None, False) for n in nodes}
+        return {name: f.result() for name, f in futures.items()}
+
+    def put(self, node: Node, local: str, remote: str) -> None:
+        say(f"[{node.name}] put {local} -> {remote}")
+        try:
+            self.conn(node).put(local, remote)
+        except Exception as exc:
+            raise RemoteError(f"[{node.name}] upload of {local} failed: {_explain(exc, node)}") from None
+
+    def close(self) -> None:
+        for c in self._conns.values():
+            try:
+                c.close()
+            except Exception:
+                pass
+        self._conns.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def fail_on_errors(results: dict[str, NodeResult]) -> None:
+    bad = [r.describe() for r in results.values() if not r.ok]
+    if bad:
+        raise RemoteError("\n".join(bad))
+
+
+def eprint(message: str) -> None:
+    print(MASKER(message), file=sys.stderr, flush=True)

@@ -1,0 +1,120 @@
+"""Swarm membership as an idempotent operation over SSH: read each node's facts, change only what is missing."""
+from __future__ import annotations
+
+import time
+
+from . import commands, facts
+from .errors import OpsError, RemoteError
+from .inventory import Cluster
+from .remote import Remote, fail_on_errors, say, MASKER
+
+
+def swarm_facts(remote: Remote, nodes=None) -> dict[str, facts.SwarmFact]:
+    results = remote.run_all(nodes or remote.cluster.nodes, facts.DOCKER_INFO, timeout=30, echo=False)
+    fail_on_errors(results)
+    return {name: facts.parse_docker_info(r.stdout) for name, r in results.items()}
+
+
+def leader_rows(remote: Remote, node) -> list[facts.SwarmNodeRow] | None:
+    """`docker node ls` from one manager, or None while the swarm has no leader (no quorum)."""
+    r = remote.run(node, facts.NODE_LS, timeout=30, echo=False)
+    return facts.parse_node_ls(r.stdout) if r.ok else None
+
+
+def wait_for_leader(remote: Remote, cluster: Cluster, timeout: float) -> list[facts.SwarmNodeRow] | None:
+    deadline, delay = time.monotonic() + timeout, 0.5
+    while True:
+        for m in cluster.managers:
+            rows = leader_rows(remote, m)
+            if rows is not None:
+                return rows
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(delay)
+        delay = min(delay * 1.5, 4)
+
+
+def ensure_swarm(remote: Remote, reset_broken: bool = False, quorum_wait: float = 40) -> list[str]:
+    """Make every inventory node a swarm member with its role and labels. Returns what was changed."""
+    cluster = remote.cluster
+    state = swarm_facts(remote)
+    changes: list[str] = []
+    active_ids = {state[m.name].cluster_id for m in cluster.managers if state[m.name].active}
+    if len(active_ids) > 1:
+        if not reset_broken:
+            raise OpsError("managers belong to different swarms: run `docker swarm leave --force` on the odd ones out")
+        changes += _reset(remote, state)
+        state = swarm_facts(remote)
+    elif any(state[n.name].active for n in cluster.nodes):
+        if wait_for_leader(remote, cluster, quorum_wait) is None:
+            if not reset_broken:
+                raise OpsError("the swarm has no leader (quorum lost): bring the managers back, or "
+                               "`docker swarm init --force-new-cluster` on a surviving manager")
+            say("swarm has no leader after restart: resetting it (lab only)")
+            changes += _reset(remote, state)
+            state = swarm_facts(remote)
+
+    first = cluster.managers[0]
+    if not any(state[m.name].active for m in cluster.managers):
+        remote.check(first, commands.swarm_init(first.address))
+        changes.append(f"{first.name}: initialised the swarm")
+        state[first.name] = swarm_facts(remote, [first])[first.name]
+
+    leader = next(m for m in cluster.managers if state[m.name].active)
+    tokens = {}
+    for node in cluster.nodes:
+        if state[node.name].active:
+            continue
+        if node.role not in tokens:
+            tokens[node.role] = remote.check(leader, commands.swarm_join_token(node.role), echo=False).stdout.strip()
+            MASKER.add(tokens[node.role])
+        remote.check(node, commands.swarm_join(tokens[node.role], leader.address, node.address), timeout=60)
+        changes.append(f"{node.name}: joined as {node.role}")
+
+    changes += _ensure_labels(remote, leader)
+    return changes
+
+
+def _reset(remote: Remote, state: dict) -> list[str]:
+    results = remote.run_all(remote.cluster.nodes, commands.swarm_leave(), timeout=60)
+    fail_on_errors({k: r for k, r in results.items() if "not part of a swarm" not in r.stderr})
+    return ["left the broken swarm on every node"]
+
+
+def _ensure_labels(remote: Remote, leader) -> list[str]:
+    cluster = remote.cluster
+    state = swarm_facts(remote)
+    wanted = {state[n.name].node_id: (n, n.labels) for n in cluster.nodes if n.labels}
+    if not wanted:
+        return []
+    import json
+    r = remote.check(leader, commands.node_inspect(*wanted), echo=False)
+    changes = []
+    for spec in json.loads(r.stdout):
+        node, labels = wanted[spec["ID"]]
+        have = spec.get("Spec", {}).get("Labels") or {}
+        missing = {k: v for k, v in labels.items() if have.get(k) != v}
+        if missing:
+            remote.check(leader, commands.node_label_add(spec["ID"], missing))
+            changes.append(f"{node.name}: labels {', '.join(f'{k}={v}' for k, v in missing.items())}")
+    return changes
+
+
+def swarm_summary(remote: Remote) -> tuple[dict, list[facts.SwarmNodeRow] | None]:
+    state = {}
+    results = remote.run_all(remote.cluster.nodes, facts.DOCKER_INFO, timeout=20, echo=False)
+    for name, r in results.items():
+        state[name] = facts.parse_docker_info(r.stdout) if r.ok else r
+    rows = None
+    for m in remote.cluster.managers:
+        if isinstance(state.get(m.name), facts.SwarmFact):
+            rows = leader_rows(remote, m)
+            if rows is not None:
+                break
+    return state, rows
+
+
+def require_reachable(results) -> None:
+    bad = [r for r in results.values() if not r.ok]
+    if bad:
+        raise RemoteError("\n".join(r.describe() for r in bad))

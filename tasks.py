@@ -1,0 +1,7 @@
+"""Invoke entry point: composes the task namespaces of ops/ (run `inv --list`)."""
+from invoke import Collection
+
+from ops import lab
+
+ns = Collection()
+ns.add_collection(lab.ns)
