@@ -1,7 +1,8 @@
 """Invoke entry point: composes the task namespaces of ops/ (run `inv --list`)."""
 from invoke import Collection
 
-from ops import lab
+from ops import cluster, lab
 
 ns = Collection()
 ns.add_collection(lab.ns)
+ns.add_collection(cluster.ns)

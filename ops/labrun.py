@@ -86,6 +86,20 @@ def kill(pid: int, grace: float = 5.0) -> None:
         pass
 
 
+def kill_all(pids: list[int], grace: float) -> None:
+    """SIGTERM all at once, then SIGKILL whatever is still there after the grace period."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and not _zombie(p) for p in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        kill(pid, grace=0)
+
+
 def _zombie(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
@@ -286,29 +300,40 @@ def reset_node_runtime(spec: L.LabSpec, node: str) -> None:
     spec.pidfile(f"{node}-dockerd").unlink(missing_ok=True)
 
 
-def ensure_node_daemons(spec: L.LabSpec, node: str) -> list[str]:
-    changes = []
+def ensure_sshd(spec: L.LabSpec, node: str) -> list[str]:
     ns = spec.node_ns(node)
 
-    def sshd_ready():
+    def ready():
         return alive(spec, f"{node}-sshd") and _tcp_listening(ns, 22)
 
-    if not sshd_ready():
-        stale = alive(spec, f"{node}-sshd")
-        if stale:
-            kill(stale)
-        start(spec, f"{node}-sshd-launch", L.sshd_argv(spec, node))  # sshd daemonizes and writes its pidfile
-        wait_until(sshd_ready, 20, f"{node} sshd", spec.run_dir / f"{node}-sshd-launch.log")
-        changes.append(f"{node}: started sshd")
-    if not alive(spec, f"{node}-dockerd"):
-        reset_node_runtime(spec, node)
-        start(spec, f"{node}-dockerd-launch", L.dockerd_argv(spec, node),
-              env={"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"})
-        changes.append(f"{node}: started dockerd")
-    wait_until(lambda: _docker_ping(spec, node), 60, f"{node} dockerd", spec.run_dir / f"{node}-dockerd-launch.log")
-    changes += ensure_process(spec, f"{node}-egress", L.egress_node_argv(spec, node),
-                              ready=lambda: _tcp_listening(ns, L.NODE_PROXY_PORT))
+    if ready():
+        return []
+    stale = alive(spec, f"{node}-sshd")
+    if stale:
+        kill(stale)
+    start(spec, f"{node}-sshd-launch", L.sshd_argv(spec, node))  # sshd daemonizes and writes its pidfile
+    wait_until(ready, 20, f"{node} sshd", spec.run_dir / f"{node}-sshd-launch.log")
+    return [f"{node}: started sshd"]
+
+
+def ensure_dockerds(spec: L.LabSpec) -> list[str]:
+    """Start every missing dockerd first, then wait: a restarted swarm manager answers only once quorum is back."""
+    changes = []
+    for node in spec.node_names():
+        if not alive(spec, f"{node}-dockerd"):
+            reset_node_runtime(spec, node)
+            start(spec, f"{node}-dockerd-launch", L.dockerd_argv(spec, node),
+                  env={"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"})
+            changes.append(f"{node}: started dockerd")
+    for node in spec.node_names():
+        wait_until(lambda: _docker_ping(spec, node), 90, f"{node} dockerd",
+                   spec.run_dir / f"{node}-dockerd-launch.log")
     return changes
+
+
+def ensure_node_egress(spec: L.LabSpec, node: str) -> list[str]:
+    return ensure_process(spec, f"{node}-egress", L.egress_node_argv(spec, node),
+                          ready=lambda: _tcp_listening(spec.node_ns(node), L.NODE_PROXY_PORT))
 
 
 def ensure_host_services(spec: L.LabSpec) -> list[str]:
@@ -351,7 +376,10 @@ def bring_up(spec: L.LabSpec) -> list[str]:
     changes += ensure_network(spec)
     changes += ensure_host_services(spec)
     for n in spec.node_names():
-        changes += ensure_node_daemons(spec, n)
+        changes += ensure_sshd(spec, n)
+    changes += ensure_dockerds(spec)
+    for n in spec.node_names():
+        changes += ensure_node_egress(spec, n)
     changes += ensure_entry(spec)
     return changes
 
@@ -365,11 +393,9 @@ def tear_down(spec: L.LabSpec, purge: bool = False) -> list[str]:
     done = []
     nodes = _known_nodes(spec)
     # dockerd first, gracefully: it stops its containers
-    for n in nodes:
-        pid = alive(spec, f"{n}-dockerd")
-        if pid:
-            kill(pid, grace=15)
-            done.append(f"stopped {n} dockerd")
+    dockerds = {n: alive(spec, f"{n}-dockerd") for n in nodes}
+    kill_all([p for p in dockerds.values() if p], grace=15)
+    done += [f"stopped {n} dockerd" for n, p in dockerds.items() if p]
     for what in [*PROCESS_NAMES, *(f"{n}-{p}" for n in nodes for p in ("egress", "sshd"))]:
         pid = alive(spec, what)
         if pid:

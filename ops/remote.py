@@ -1,6 +1,7 @@
 """Run commands on cluster nodes over SSH (Fabric), host keys checked, secrets masked, a result per node."""
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 import threading
@@ -15,6 +16,8 @@ from .errors import RemoteError
 from .inventory import Cluster, Jump, Node
 
 MASK = "******"
+# paramiko logs tracebacks of failed transports itself; our errors already name node and cause
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 _print_lock = threading.Lock()
 
 
@@ -102,6 +105,11 @@ def connect(cluster: Cluster, node: Node) -> Connection:
 
 
 def _explain(exc: Exception, node: Node) -> str:
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return (f"host key of {node.address} does NOT match the cluster's known_hosts: refusing to connect "
+                f"(possible impersonation; if the node was reinstalled, verify and update known_hosts)")
+    if isinstance(exc, paramiko.SSHException) and "Error reading SSH protocol banner" in str(exc):
+        return f"unreachable: no SSH server answered at {node.address}:{node.port} (node down or wrong address?)"
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
         return (f"host key of {node.address} is not in the cluster's known_hosts: refusing to connect "
                 f"(verify the key, then add it to the known_hosts file)")

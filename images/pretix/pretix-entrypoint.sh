@@ -1,0 +1,115 @@
+#!/bin/bash
+# pretix-cluster entrypoint. Usage: <mode> [args]
+#   web      wait for DB + Redis, wait until all migrations are applied, run gunicorn on :8000
+#   worker   wait for DB + Redis + migrations, run a celery worker consuming all pretix queues
+#   cron     wait for DB + Redis + migrations, run `pretix runperiodic` every CRON_INTERVAL seconds
+#   migrate  wait for DB + Redis, run `pretix migrate --noinput` once and exit
+#   shell    `python -m pretix shell [args]` (e.g. shell -c "...")
+#   manage   `python -m pretix <command> [args]` (any Django/pretix management command)
+#   anything else is executed as is (e.g. bash)
+set -euo pipefail
+
+STATE_DIR=/tmp/pretix-cluster
+mkdir -p "$STATE_DIR"
+log() { echo "pretix-entrypoint[$MODE]: $*"; }
+
+MODE="${1:-web}"
+[ $# -gt 0 ] && shift
+echo "$MODE" > "$STATE_DIR/mode"
+
+: "${PRETIX_CONFIG_FILE:=/run/secrets/pretix_cfg}"
+export PRETIX_CONFIG_FILE
+: "${WAIT_TIMEOUT:=300}"              # seconds to wait for DB and Redis
+: "${MIGRATION_WAIT_TIMEOUT:=1200}"   # seconds web/worker/cron wait for migrations
+: "${MIGRATION_CHECK_INTERVAL:=10}"
+: "${GUNICORN_WORKERS:=2}"
+: "${GUNICORN_TIMEOUT:=60}"
+: "${CELERY_CONCURRENCY:=2}"
+: "${CELERY_QUEUES:=default,checkout,mail,background,notifications}"
+: "${CRON_INTERVAL:=300}"
+
+check_config() {
+    if [ ! -r "$PRETIX_CONFIG_FILE" ]; then
+        log "ERROR: config file $PRETIX_CONFIG_FILE is not readable (is the pretix_cfg secret attached?)"
+        exit 1
+    fi
+}
+
+wait_deps() {
+    log "waiting up to ${WAIT_TIMEOUT}s for database (pgpool) and redis (redis-proxy)"
+    if ! WAIT_TIMEOUT="$WAIT_TIMEOUT" python /usr/local/lib/pretix-cluster/pretix-wait.py; then
+        log "ERROR: dependencies not available after ${WAIT_TIMEOUT}s, exiting"
+        exit 1
+    fi
+}
+
+wait_migrations() {
+    local start now elapsed
+    start=$(date +%s)
+    log "waiting up to ${MIGRATION_WAIT_TIMEOUT}s until no migrations are unapplied (migrate --check)"
+    while true; do
+        if python -m pretix migrate --check >/dev/null 2>"$STATE_DIR/migrate-check.err"; then
+            log "database schema is up to date after $(( $(date +%s) - start ))s"
+            return 0
+        fi
+        now=$(date +%s); elapsed=$(( now - start ))
+        if [ "$elapsed" -ge "$MIGRATION_WAIT_TIMEOUT" ]; then
+            log "ERROR: unapplied migrations remain after ${MIGRATION_WAIT_TIMEOUT}s (is the migrate service failing?), exiting"
+            tail -n 5 "$STATE_DIR/migrate-check.err" || true
+            exit 1
+        fi
+        log "unapplied migrations remain, waiting for the migrate service (${elapsed}s/${MIGRATION_WAIT_TIMEOUT}s)"
+        sleep "$MIGRATION_CHECK_INTERVAL"
+    done
+}
+
+case "$MODE" in
+    web)
+        check_config; wait_deps; wait_migrations
+        log "starting gunicorn with ${GUNICORN_WORKERS} workers on 0.0.0.0:8000"
+        exec gunicorn pretix.wsgi --name pretix \
+            --bind 0.0.0.0:8000 --workers "$GUNICORN_WORKERS" \
+            --timeout "$GUNICORN_TIMEOUT" --graceful-timeout 20 \
+            --max-requests 1200 --max-requests-jitter 50 \
+            --forwarded-allow-ips '*' --log-level info "$@"
+        ;;
+    worker)
+        check_config; wait_deps; wait_migrations
+        log "starting celery worker (queues ${CELERY_QUEUES}, concurrency ${CELERY_CONCURRENCY})"
+        exec celery -A pretix.celery_app worker -l info -n "celery@$(hostname)" \
+            -Q "$CELERY_QUEUES" --concurrency "$CELERY_CONCURRENCY" "$@"
+        ;;
+    cron)
+        check_config; wait_deps; wait_migrations
+        trap 'log "stopping"; exit 0' TERM INT
+        log "running 'pretix runperiodic' every ${CRON_INTERVAL}s"
+        while true; do
+            t0=$(date +%s)
+            if timeout 900 python -m pretix runperiodic; then
+                touch "$STATE_DIR/cron-heartbeat"
+                log "runperiodic finished in $(( $(date +%s) - t0 ))s"
+            else
+                log "WARNING: runperiodic failed (exit $?)"
+            fi
+            sleep "$CRON_INTERVAL" & wait $! || true
+        done
+        ;;
+    migrate)
+        check_config; wait_deps
+        log "running migrate"
+        t0=$(date +%s)
+        python -m pretix migrate --noinput "$@"
+        log "migrate finished in $(( $(date +%s) - t0 ))s"
+        ;;
+    shell)
+        check_config
+        exec python -m pretix shell "$@"
+        ;;
+    manage)
+        check_config
+        exec python -m pretix "$@"
+        ;;
+    *)
+        exec "$MODE" "$@"
+        ;;
+esac

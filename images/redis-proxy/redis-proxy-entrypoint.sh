@@ -1,0 +1,78 @@
+#!/bin/bash
+# Renders haproxy.cfg and runs HAProxy in the foreground (master-worker mode).
+# Environment: REDIS_NODES ("redis1 redis2 redis3"), REDIS_PROXY_CHECK_INTER (1s),
+#   REDIS_PROXY_MAXCONN (4096), REDIS_PROXY_CLIENT_TIMEOUT (1h)
+set -euo pipefail
+: "${REDIS_NODES:=redis1 redis2 redis3}"
+: "${REDIS_PROXY_CHECK_INTER:=1s}"
+: "${REDIS_PROXY_MAXCONN:=4096}"
+: "${REDIS_PROXY_CLIENT_TIMEOUT:=1h}"
+CFG=/run/haproxy/haproxy.cfg
+
+{
+cat <<CONF
+# written by redis-proxy-entrypoint at every start
+global
+    maxconn $REDIS_PROXY_MAXCONN
+    log stdout format raw local0 info
+    stats socket /run/haproxy/admin.sock mode 600 level admin
+
+defaults
+    mode tcp
+    log global
+    option tcplog
+    option log-health-checks
+    timeout connect 3s
+    timeout client $REDIS_PROXY_CLIENT_TIMEOUT
+    timeout server $REDIS_PROXY_CLIENT_TIMEOUT
+    timeout check 2s
+
+# Docker's embedded DNS: task IPs change when a task restarts; re-resolve continuously.
+resolvers docker
+    nameserver dns1 127.0.0.11:53
+    resolve_retries 3
+    timeout resolve 1s
+    timeout retry 1s
+    hold valid 5s
+    hold other 5s
+    hold refused 5s
+    hold nx 5s
+    hold timeout 5s
+    hold obsolete 5s
+    accepted_payload_size 8192
+
+frontend redis_in
+    bind :6379
+    default_backend redis_master
+
+backend redis_master
+    # only the current master passes; 'first' keeps everything on one server even if two
+    # claim role:master for a moment during a failover
+    balance first
+    option tcp-check
+    tcp-check connect
+    tcp-check send PING\r\n
+    tcp-check expect string +PONG
+    tcp-check send info\ replication\r\n
+    tcp-check expect string role:master
+    tcp-check send QUIT\r\n
+    tcp-check expect string +OK
+    default-server check inter $REDIS_PROXY_CHECK_INTER fall 2 rise 2 resolvers docker init-addr none on-marked-down shutdown-sessions
+CONF
+for n in $REDIS_NODES; do
+    echo "    server $n $n:6379"
+done
+cat <<CONF
+
+listen stats
+    mode http
+    bind :8404
+    stats enable
+    stats uri /
+    stats refresh 5s
+CONF
+} > "$CFG"
+
+haproxy -c -q -f "$CFG"
+echo "redis-proxy-entrypoint: starting haproxy for ($REDIS_NODES)" >&2
+exec haproxy -W -db -f "$CFG"
