@@ -371,8 +371,8 @@ def bring_up(spec: L.LabSpec) -> list[str]:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, dockerd): run `inv lab.up` as root")
     changes = ensure_packages()
+    check_ports_free(spec)  # before anything is created: a refused lab.up leaves nothing behind
     changes += ensure_files(spec)
-    check_ports_free(spec)
     changes += ensure_network(spec)
     changes += ensure_host_services(spec)
     for n in spec.node_names():

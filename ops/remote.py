@@ -108,8 +108,6 @@ def _explain(exc: Exception, node: Node) -> str:
     if isinstance(exc, paramiko.BadHostKeyException):
         return (f"host key of {node.address} does NOT match the cluster's known_hosts: refusing to connect "
                 f"(possible impersonation; if the node was reinstalled, verify and update known_hosts)")
-    if isinstance(exc, paramiko.SSHException) and "Error reading SSH protocol banner" in str(exc):
-        return f"unreachable: no SSH server answered at {node.address}:{node.port} (node down or wrong address?)"
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
         return (f"host key of {node.address} is not in the cluster's known_hosts: refusing to connect "
                 f"(verify the key, then add it to the known_hosts file)")
@@ -118,7 +116,9 @@ def _explain(exc: Exception, node: Node) -> str:
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return f"unreachable: no SSH answer from {node.address}:{node.port} within the timeout"
     if isinstance(exc, (OSError, EOFError, paramiko.SSHException, paramiko.ProxyCommandFailure)):
-        return f"unreachable: cannot open SSH to {node.address}:{node.port} ({type(exc).__name__}: {exc or 'connection closed'})"
+        # banner timeouts, "No existing session", refused connections: all mean nobody answered SSH there
+        return (f"unreachable: no SSH server answered at {node.address}:{node.port} "
+                f"(node down or wrong address? {type(exc).__name__}: {exc or 'connection closed'})")
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -49,6 +49,7 @@ if [ "$(id -u)" = 0 ]; then
     for f in "$PG_SUPERUSER_PASSWORD_FILE" "$PG_REPMGR_PASSWORD_FILE" "$PG_PRETIX_PASSWORD_FILE"; do
         [ -r "$f" ] || { log "ERROR: secret file $f missing"; exit 1; }
     done
+    export HOME=/var/lib/postgresql
     exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 

@@ -1,0 +1,138 @@
+"""Pure helpers for the pretix-cluster Swarm stack (stack/pretix.yml).
+
+No I/O apart from the ``secrets`` module: callers create the Docker secrets and run
+``docker stack deploy`` with the environment returned by :func:`stack_env`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets as _secrets
+
+#: Keys of the Docker secrets the stack uses (``/run/secrets/<key>`` inside the containers).
+SECRET_KEYS = (
+    "pg_superuser_password",
+    "pg_pretix_password",
+    "pg_repmgr_password",
+    "django_secret",
+    "pretix_cfg",
+)
+
+#: Node labels the stack's placement constraints use (``node.labels.<label> == true``).
+NODE_LABELS = (
+    "pxc.pg1",
+    "pxc.pg2",
+    "pxc.pg3",
+    "pxc.redis1",
+    "pxc.redis2",
+    "pxc.redis3",
+    "pxc.lb",
+)
+
+#: Image build order (nginx copies pretix's static files, so pretix comes first).
+IMAGE_ORDER = ("pretix", "postgres", "pgpool", "redis", "redis-proxy", "nginx", "mailsink")
+
+DEFAULT_MAIL_FROM = "tickets@pretix.lab"
+
+# Redis database numbers behind redis-proxy
+REDIS_DB_CACHE = 0
+REDIS_DB_CELERY_BACKEND = 1
+REDIS_DB_CELERY_BROKER = 2
+
+
+def generate_secrets() -> dict[str, str]:
+    """Random values for every secret key except ``pretix_cfg`` (rendered from these)."""
+    return {
+        "pg_superuser_password": _secrets.token_urlsafe(24),
+        "pg_pretix_password": _secrets.token_urlsafe(24),
+        "pg_repmgr_password": _secrets.token_urlsafe(24),
+        "django_secret": _secrets.token_urlsafe(50),
+    }
+
+
+def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_MAIL_FROM) -> str:
+    """pretix.cfg for the stack: DB via pgpool, Redis/Celery via redis-proxy, SMTP via mail."""
+    for key in ("pg_pretix_password", "django_secret"):
+        value = secrets.get(key)
+        if not value:
+            raise ValueError(f"missing secret {key!r}")
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"secret {key!r} must be a single line")
+    url = public_url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("public_url must start with http:// or https://")
+    redis = "redis://redis-proxy:6379"
+    return (
+        "[pretix]\n"
+        "instance_name=pretix-cluster\n"
+        f"url={url}\n"
+        "currency=EUR\n"
+        "datadir=/data\n"
+        "trust_x_forwarded_for=on\n"
+        "trust_x_forwarded_proto=on\n"
+        "\n"
+        "[locale]\n"
+        "default=en\n"
+        "timezone=UTC\n"
+        "\n"
+        "[database]\n"
+        "backend=postgresql\n"
+        "name=pretix\n"
+        "user=pretix\n"
+        f"password={secrets['pg_pretix_password']}\n"
+        "host=pgpool\n"
+        "port=5432\n"
+        "\n"
+        "[mail]\n"
+        f"from={mail_from}\n"
+        "host=mail\n"
+        "port=25\n"
+        "tls=off\n"
+        "ssl=off\n"
+        "\n"
+        "[redis]\n"
+        f"location={redis}/{REDIS_DB_CACHE}\n"
+        "sessions=true\n"
+        "\n"
+        "[celery]\n"
+        f"backend={redis}/{REDIS_DB_CELERY_BACKEND}\n"
+        f"broker={redis}/{REDIS_DB_CELERY_BROKER}\n"
+        "\n"
+        "[django]\n"
+        f"secret={secrets['django_secret']}\n"
+        "debug=off\n"
+    )
+
+
+def secret_name(key: str, content: str) -> str:
+    """Content-addressed Docker secret name: changed content => new name (secrets are immutable)."""
+    if key not in SECRET_KEYS:
+        raise ValueError(f"unknown secret key {key!r}")
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:10]
+    return f"pxc_{key}_{digest}"
+
+
+def stack_env(
+    registry: str,
+    tag: str,
+    secret_names: dict,
+    web_replicas: int = 2,
+    worker_replicas: int = 1,
+    http_port: int = 80,
+) -> dict[str, str]:
+    """Environment for ``docker stack deploy -c stack/pretix.yml pretix``."""
+    missing = [k for k in SECRET_KEYS if not secret_names.get(k)]
+    if missing:
+        raise ValueError(f"missing secret names for {', '.join(missing)}")
+    if int(web_replicas) < 1 or int(worker_replicas) < 1:
+        raise ValueError("web_replicas and worker_replicas must be >= 1")
+    env = {
+        "REGISTRY": registry.rstrip("/"),
+        "TAG": tag,
+        "WEB_REPLICAS": str(int(web_replicas)),
+        "WORKER_REPLICAS": str(int(worker_replicas)),
+        "HTTP_PORT": str(int(http_port)),
+    }
+    for key in SECRET_KEYS:
+        env[f"SECRET_{key.upper()}"] = secret_names[key]
+    return env

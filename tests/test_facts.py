@@ -1,0 +1,33 @@
+"""Fact parsers, fed with output captured from real daemons (tests/fixtures)."""
+from pathlib import Path
+
+from ops.facts import parse_docker_info, parse_node_ls
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def test_docker_info_of_a_manager():
+    f = parse_docker_info((FIX / "docker_info_manager.json").read_text())
+    assert (f.state, f.active, f.is_manager, f.managers, f.nodes) == ("active", True, True, 3, 3)
+    assert f.node_address == "10.77.0.11"
+    assert f.hostname == "pxlab-n1"
+    assert f.cluster_id == "8btlpqcd11qftqwqgqciv8he9"
+    assert f.server_version == "20.10.24+dfsg1"
+
+
+def test_docker_info_outside_a_swarm():
+    f = parse_docker_info((FIX / "docker_info_inactive.json").read_text())
+    assert (f.state, f.active, f.is_manager, f.cluster_id, f.managers) == ("inactive", False, False, "", 0)
+
+
+def test_node_ls():
+    rows = parse_node_ls((FIX / "node_ls.jsonl").read_text())
+    assert [(r.hostname, r.status, r.manager_status, r.is_self) for r in rows] == [
+        ("pxlab-n1", "Ready", "Reachable", True),
+        ("pxlab-n2", "Ready", "Reachable", False),
+        ("pxlab-n3", "Ready", "Leader", False),
+    ]
+
+
+def test_node_ls_empty_output():
+    assert parse_node_ls("\n") == []
