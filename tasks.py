@@ -1,8 +1,9 @@
 """Invoke entry point: composes the task namespaces of ops/ (run `inv --list`)."""
 from invoke import Collection
 
-from ops import cluster, lab
+from ops import build, cluster, lab
 
 ns = Collection()
 ns.add_collection(lab.ns)
 ns.add_collection(cluster.ns)
+ns.add_collection(build.ns)

@@ -55,7 +55,7 @@ def up(c, nodes=None, name=None, cluster=None, http_port=None):
     """Create (or repair) the local lab: N nodes with sshd + dockerd in one swarm, a registry, egress proxy."""
     spec = spec_from(c, nodes, name, cluster, http_port)
     up_lab(c, spec)
-    print_status(c, spec)
+    say(f"  next: `inv lab.status`, `inv cluster.check --cluster {spec.cluster}`")
 
 
 @task(help={k: HELP[k] for k in ("name", "cluster", "purge")})

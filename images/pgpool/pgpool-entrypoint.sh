@@ -55,7 +55,7 @@ cat <<CONF
 backend_clustering_mode = 'streaming_replication'
 listen_addresses = '*'
 port = 5432
-unix_socket_directories = '$RUN'
+socket_dir = '$RUN'
 pcp_listen_addresses = 'localhost'
 pcp_port = 9898
 pcp_socket_dir = '$RUN'
@@ -103,6 +103,7 @@ failover_command = ''
 failback_command = ''
 follow_primary_command = ''
 failover_on_backend_error = on
+failover_on_backend_shutdown = on
 detach_false_primary = on
 search_primary_node_timeout = $PGPOOL_SEARCH_PRIMARY_TIMEOUT
 auto_failback = on

@@ -16,7 +16,7 @@
 set -euo pipefail
 
 : "${REDIS_ROLE:=master}"
-: "${REDIS_ANNOUNCE_NAME:?REDIS_ANNOUNCE_NAME (this node's service name) is required}"
+: "${REDIS_ANNOUNCE_NAME:?REDIS_ANNOUNCE_NAME is required (the service name of this node)}"
 : "${REDIS_MASTER_NAME:=pxc}"
 : "${REDIS_INITIAL_MASTER:=redis1}"
 : "${REDIS_NODES:=redis1 redis2 redis3}"
