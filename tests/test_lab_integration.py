@@ -27,6 +27,7 @@ def cluster(lab):
 def test_second_up_changes_nothing(lab):
     p = inv("lab.up")
     assert "lab is ready: nothing to change" in p.stdout
+    p = inv("lab.status")
     assert "swarm: 3 nodes, 3 managers" in p.stdout
     assert "registry 10.78.0.11:5000: answering" in p.stdout
 
