@@ -53,12 +53,6 @@ def import_command(ref: str, tarball: str) -> str:
     return commands.docker("import", *args, tarball, ref)
 
 
-def manifest_probe(cluster: Cluster) -> str:
-    return commands.sh("curl", "-fsS", "--max-time", "10", "-o", "/dev/null",
-                       "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
-                       f"http://{cluster.registry}/v2/{REPO}/manifests/{SUITE}")
-
-
 def ensure_rootfs_tarball(cache_dir: Path, mirror: str) -> Path:
     """debootstrap once; later runs reuse the cached tarball."""
     tarball = cache_dir / f"debian-{SUITE}-minbase.tar.gz"
@@ -99,7 +93,7 @@ def ensure_base(remote: Remote, cluster: Cluster, cache_dir: Path, mirror: str |
     node = cluster.node(cluster.build_node)
     ref = base_ref(cluster)
     registry_reachable(remote, cluster)
-    if not force and remote.run(node, manifest_probe(cluster), echo=False).ok:
+    if not force and remote.run(node, commands.registry_manifest(cluster.registry, REPO, SUITE), echo=False).ok:
         return f"{ref} already in the registry: nothing to do"
     if cluster.pulls_base:
         remote.check(node, commands.image_pull(cluster.base_image), timeout=600)

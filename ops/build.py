@@ -1,17 +1,21 @@
-"""`inv build.*`: the images of the stack, built on the cluster's build node and pushed to its registry."""
+"""`inv build`: every image of the stack built on the cluster's build node and pushed to its registry."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
 from invoke import Collection
 
-from .base import ensure_base
-from .context import expected_errors, load, setting, task
+from . import commands, images
+from .base import ensure_base, registry_reachable
+from .context import expected_errors, load, setting, state_dir, task
+from .errors import OpsError
 from .remote import Remote, say
 
 CLUSTER_HELP = "cluster inventory name (clusters/NAME.yaml; default from invoke.yaml)"
+REMOTE_DIR = "/var/tmp/pxc-build"
 
 
 def cache_dir(c) -> Path:
@@ -29,4 +33,78 @@ def base(c, cluster=None, force=False):
     say(f"base: {result} ({time.monotonic() - started:.1f}s)")
 
 
-ns = Collection("build", base)
+class BuildProgress:
+    """Shows the builder's step lines (not every pip line) and keeps the tail for error messages."""
+
+    def __init__(self, name: str):
+        self.name, self.tail, self.cached = name, [], 0
+
+    def __call__(self, line: str) -> None:
+        self.tail = (self.tail + [line])[-15:]
+        if line.startswith("Step "):
+            say(f"  [{self.name}] {line[:110]}")
+        elif "Using cache" in line:
+            self.cached += 1
+
+
+def build_images(remote: Remote, cl, names: list[str], tag: str, cas: list[Path], no_cache: bool) -> dict:
+    node = cl.node(cl.build_node)
+    work = f"{REMOTE_DIR}/{tag}"
+    with tempfile.NamedTemporaryFile(suffix=".tar.gz") as tmp:
+        tmp.write(images.contexts_tarball(names, cas))
+        tmp.flush()
+        remote.check(node, commands.sh("mkdir", "-p", REMOTE_DIR))
+        remote.put(node, tmp.name, f"{work}.tar.gz")
+    remote.check(node, f"rm -rf {work} && mkdir -p {work} && tar -xzf {work}.tar.gz -C {work} && rm {work}.tar.gz")
+    timings = {}
+    try:
+        for name in names:
+            started = time.monotonic()
+            progress = BuildProgress(name)
+            r = remote.stream(node, images.build_command(cl, name, tag, f"{work}/{name}", no_cache), progress)
+            if not r.ok:
+                raise OpsError(f"build of {name} failed on {node.name}: "
+                               + (r.error or " | ".join(progress.tail[-5:])))
+            remote.check(node, commands.image_push(images.image_ref(cl, name, tag)), timeout=900, echo=False)
+            timings[name] = round(time.monotonic() - started, 1)
+            say(f"  [{name}] built and pushed {images.image_ref(cl, name, tag)} in {timings[name]}s"
+                + (" (all steps from cache)" if progress.cached and no_cache is False and timings[name] < 20 else ""))
+    finally:
+        remote.run(node, commands.sh("rm", "-rf", work), echo=False)
+    return timings
+
+
+@task(default=True, help={
+    "only": "build only these images (comma-separated; default: all, in dependency order)",
+    "no_cache": "build without the layer cache",
+    "extra_ca": "extra CA certificate file trusted inside images (e.g. an intercepting proxy's); "
+                "'auto' = this machine's /usr/local/share/ca-certificates/*.crt; 'none' = nothing",
+    "tag": "image tag (default: a hash of the build contexts, so unchanged sources keep their tag)",
+    "cluster": CLUSTER_HELP,
+})
+@expected_errors
+def build(c, only=None, no_cache=False, extra_ca=None, tag=None, cluster=None):
+    """Build every image of the stack on the build node (with visible progress) and push it to the registry."""
+    cl = load(c, cluster)
+    names = images.select(only)
+    tag = tag or images.content_tag()
+    cas = images.extra_ca_files(extra_ca or setting(c, "build_extra_ca", "auto"))
+    for ca in cas:
+        if not ca.is_file():
+            raise OpsError(f"extra CA file {ca} does not exist (give a PEM file to --extra-ca)")
+    started = time.monotonic()
+    with Remote(cl, echo=False) as remote:
+        registry_reachable(remote, cl)
+        say(f"build: base image: {ensure_base(remote, cl, cache_dir(c), setting(c, 'debian_mirror'))}")
+        say(f"build: {', '.join(names)} as :{tag} on {cl.build_node}"
+            + (f" via proxy {cl.proxy}" if cl.proxy else "") + (f", {len(cas)} extra CA" if cas else ""))
+        timings = build_images(remote, cl, names, tag, cas, no_cache)
+    (state_dir(c, cl.name) / "last_tag").write_text(tag + "\n")
+    say(f"build: done in {time.monotonic() - started:.0f}s; deploy with `inv deploy --cluster {cl.name}`"
+        f" (tag {tag})")
+    return timings
+
+
+ns = Collection("build")
+ns.add_task(build, default=True)
+ns.add_task(base)

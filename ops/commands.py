@@ -74,6 +74,13 @@ def image_push(ref: str) -> str:
     return docker("push", ref)
 
 
+def registry_manifest(registry: str, repository: str, tag: str) -> str:
+    """Succeeds when the registry holds repository:tag (asked from a node, which can reach the registry)."""
+    return sh("curl", "-fsS", "--max-time", "10", "-o", "/dev/null",
+              "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
+              f"http://{registry}/v2/{repository}/manifests/{tag}")
+
+
 def registry_probe(registry: str) -> str:
     """Ask the registry's v2 API from the node itself (the node can reach it, the host may not)."""
     return sh("curl", "-fsS", "--max-time", "5", f"http://{registry}/v2/_catalog")

@@ -152,6 +152,21 @@ class Remote:
             self._conns.pop(node.name, None)
             return NodeResult(node.name, command, -1, "", "", error=_explain(exc, node))
 
+    def stream(self, node: Node, command: str, on_line, timeout: int = 3600) -> NodeResult:
+        """Run a long command, handing each output line (masked) to on_line as it arrives."""
+        say(f"[{node.name}] $ {command}")
+        out = _LineWriter(on_line)
+        try:
+            r = self.conn(node).run(command, hide=False, warn=True, timeout=timeout, in_stream=False,
+                                    out_stream=out, err_stream=out)
+            out.flush()
+            return NodeResult(node.name, command, r.exited, r.stdout, r.stderr)
+        except CommandTimedOut:
+            return NodeResult(node.name, command, -1, "", "", error=f"timed out after {timeout}s")
+        except Exception as exc:
+            self._conns.pop(node.name, None)
+            return NodeResult(node.name, command, -1, "", "", error=_explain(exc, node))
+
     def check(self, node: Node, command: str, **kwargs) -> NodeResult:
         """Run and raise RemoteError (naming node and command) unless it succeeded."""
         r = self.run(node, command, **kwargs)
@@ -188,6 +203,24 @@ class Remote:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _LineWriter:
+    """A file-like sink that calls on_line for every complete line."""
+
+    def __init__(self, on_line):
+        self.on_line, self.buf = on_line, ""
+
+    def write(self, data: str) -> None:
+        self.buf += data
+        while "\n" in self.buf:
+            line, self.buf = self.buf.split("\n", 1)
+            self.on_line(MASKER(line.rstrip("\r")))
+
+    def flush(self) -> None:
+        if self.buf:
+            self.on_line(MASKER(self.buf))
+            self.buf = ""
 
 
 def fail_on_errors(results: dict[str, NodeResult]) -> None:
