@@ -1,0 +1,47 @@
+"""Generated secrets of a cluster: kept 0600 in its local state dir, created as Docker secrets, always masked."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from . import stackconfig
+from .errors import OpsError
+from .remote import MASKER
+
+ROTATABLE = ("django_secret",)   # DB passwords are applied by the primary at start; rotate them by hand
+
+
+def load_values(state: Path, rotate: tuple[str, ...] = ()) -> tuple[dict, list[str]]:
+    """Secret values of the cluster, generating what is missing (and what --rotate names)."""
+    for key in rotate:
+        if key not in ROTATABLE:
+            raise OpsError(f"cannot rotate {key!r}: rotatable secrets are {', '.join(ROTATABLE)}")
+    path = state / "secrets.json"
+    values = json.loads(path.read_text()) if path.exists() else {}
+    fresh = stackconfig.generate_secrets()
+    changed = [k for k in fresh if k not in values or k in rotate]
+    for key in changed:
+        values[key] = fresh[key]
+    if changed:
+        _write_private(path, json.dumps(values, indent=2) + "\n")
+    for v in values.values():
+        MASKER.add(v)
+    return values, changed
+
+
+def with_config(values: dict, public_url: str) -> dict:
+    cfg = stackconfig.render_pretix_cfg(values, public_url)
+    return {**values, "pretix_cfg": cfg}
+
+
+def names(all_values: dict) -> dict:
+    return {key: stackconfig.secret_name(key, all_values[key]) for key in stackconfig.SECRET_KEYS}
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
