@@ -1,0 +1,87 @@
+"""Stack builders and parsers: placement, deploy command, convergence, fed with captured docker output."""
+from pathlib import Path
+
+from ops import stack as S
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def test_placement_spreads_members_over_three_nodes_and_lb_on_labelled_node():
+    add = S.placement(["n1", "n2", "n3"], {"n1": {}, "n2": {}, "n3": {}}, ["n1"])
+    assert add == {
+        "n1": {"pxc.pg1": "true", "pxc.redis1": "true", "pxc.lb": "true"},
+        "n2": {"pxc.pg2": "true", "pxc.redis2": "true"},
+        "n3": {"pxc.pg3": "true", "pxc.redis3": "true"},
+    }
+
+
+def test_placement_on_one_node_puts_everything_there():
+    add = S.placement(["solo"], {"solo": {}}, [])
+    assert add == {"solo": {l: "true" for l in ("pxc.pg1", "pxc.pg2", "pxc.pg3", "pxc.redis1", "pxc.redis2",
+                                                "pxc.redis3", "pxc.lb")}}
+
+
+def test_placement_keeps_existing_labels_where_they_are():
+    current = {"n1": {"pxc.pg2": "true"}, "n2": {}, "n3": {"pxc.lb": "true", "other": "x"}}
+    add = S.placement(["n1", "n2", "n3"], current, ["n1"])
+    assert add == {
+        "n1": {"pxc.pg1": "true", "pxc.redis1": "true"},
+        "n2": {"pxc.redis2": "true"},
+        "n3": {"pxc.pg3": "true", "pxc.redis3": "true"},
+    }
+    assert S.placement(["n1"], {"n1": {l: "true" for l in ("pxc.pg1", "pxc.pg2", "pxc.pg3", "pxc.redis1",
+                                                           "pxc.redis2", "pxc.redis3", "pxc.lb")}}, []) == {}
+
+
+def test_stack_deploy_command_carries_names_not_values():
+    cmd = S.stack_deploy("pretix", "/tmp/s.yml", {"TAG": "c1", "REGISTRY": "r:5000", "SECRET_X": "pxc_x_ab"})
+    assert cmd == ("env REGISTRY=r:5000 SECRET_X=pxc_x_ab TAG=c1 docker stack deploy --prune --resolve-image always "
+                   "--compose-file /tmp/s.yml pretix")
+
+
+def test_secret_create_reads_value_from_stdin():
+    assert S.secret_create("pxc_django_secret_0123456789", "django_secret", "pretix") == (
+        "docker secret create --label pxc.stack=pretix --label pxc.key=django_secret pxc_django_secret_0123456789 -")
+
+
+def test_service_commands():
+    assert S.service_logs("pretix_web", 5, True) == "docker service logs --no-task-ids --tail 5 --follow pretix_web"
+    assert S.service_scale("pretix_web", 4) == "docker service scale --detach pretix_web=4"
+    assert S.stack_volumes_rm("pretix") == (
+        "docker volume ls -q --filter label=com.docker.stack.namespace=pretix | xargs -r docker volume rm -f")
+
+
+def test_parse_service_ls_captured():
+    rows = S.parse_service_ls((FIX / "service_ls.jsonl").read_text())
+    by = {r.short: r for r in rows}
+    assert len(rows) == 17
+    assert (by["web"].running, by["web"].desired) == (0, 2)
+    assert (by["pgpool"].running, by["pgpool"].desired) == (2, 2)
+    assert by["nginx"].mode == "global"
+
+
+def test_converged_reports_what_is_pending():
+    services = S.parse_service_ls((FIX / "service_ls.jsonl").read_text())
+    tasks = S.parse_stack_ps((FIX / "stack_ps.jsonl").read_text())
+    done, pending = S.converged(services, tasks, "pretix")
+    assert not done
+    assert pending == ["cron 0/1", "migrate: Running 6 minutes ago", "web 0/2", "worker 0/1"]
+
+
+def test_converged_when_migrate_completed_and_all_running():
+    services = [S.ServiceRow("pretix_web", "replicated", 2, 2, "r/pretix:t@sha256:1"),
+                S.ServiceRow("pretix_migrate", "replicated", 0, 1, "r/pretix:t@sha256:1")]
+    tasks = [S.TaskRow("pretix_migrate.1", "n1", "Shutdown", "Complete 1 minute ago", "", "r/pretix:t@sha256:1")]
+    assert S.converged(services, tasks, "pretix") == (True, [])
+    old = [S.TaskRow("pretix_migrate.1", "n1", "Shutdown", "Complete 9 minutes ago", "", "r/pretix:old@sha256:0")]
+    assert S.converged(services, old, "pretix") == (False, ["migrate: Complete 9 minutes ago"])
+
+
+def test_failing_services_need_repeated_failures():
+    t = [S.TaskRow("pretix_web.1", "n1", "Shutdown", "Failed 1 minute ago", "task: non-zero exit (1)", "i")] * 3
+    assert list(S.failing_services(t)) == ["pretix_web"]
+    assert S.failing_services(t[:2]) == {}
+
+
+def test_probe_parser():
+    assert S.parse_probe("pg1|f \npg2|t \nnoise\n") == {"pg1": "f", "pg2": "t"}
