@@ -104,6 +104,7 @@ def snapshot(remote: Remote, mgr, stack: str):
 
 def wait_converged(remote: Remote, mgr, stack: str, timeout: float) -> float:
     started, delay, last = time.monotonic(), 1.0, None
+    seen = frozenset(t.id for t in snapshot(remote, mgr, stack)[1] if t.state in ("Failed", "Rejected"))
     while True:
         services, tasks = snapshot(remote, mgr, stack)
         done, pending = S.converged(services, tasks, stack)
@@ -113,7 +114,7 @@ def wait_converged(remote: Remote, mgr, stack: str, timeout: float) -> float:
         if pending != last:
             say(f"  [{elapsed:5.0f}s] waiting for: {', '.join(pending)}")
             last = pending
-        failing = S.failing_services(tasks)
+        failing = S.failing_services(tasks, seen=seen)
         if failing or elapsed > timeout:
             explain_failure(remote, mgr, stack, failing or {p.split()[0].rstrip(':'): [] for p in pending})
             why = f"{', '.join(failing)} keep failing" if failing else f"not converged after {timeout:.0f}s"

@@ -322,8 +322,8 @@ def ensure_dockerds(spec: L.LabSpec) -> list[str]:
     for node in spec.node_names():
         if not alive(spec, f"{node}-dockerd"):
             reset_node_runtime(spec, node)
-            start(spec, f"{node}-dockerd-launch", L.dockerd_argv(spec, node),
-                  env={"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"})
+            # nodes pull stack images from the lab registry, so no DOCKER_SERVICE_PREFER_OFFLINE_IMAGE here
+            start(spec, f"{node}-dockerd-launch", L.dockerd_argv(spec, node))
             changes.append(f"{node}: started dockerd")
     for node in spec.node_names():
         wait_until(lambda: _docker_ping(spec, node), 90, f"{node} dockerd",

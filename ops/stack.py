@@ -145,6 +145,7 @@ class TaskRow:
     current: str       # "Running 2 minutes ago", "Complete 1 minute ago", "Failed ..."
     error: str
     image: str
+    id: str = ""
 
     @property
     def service(self) -> str:
@@ -162,7 +163,7 @@ def parse_stack_ps(output: str) -> list[TaskRow]:
             continue
         r = json.loads(line)
         rows.append(TaskRow(r["Name"].strip().lstrip("\\_ ").strip(), r["Node"], r["DesiredState"],
-                            r["CurrentState"], r.get("Error", ""), r.get("Image", "")))
+                            r["CurrentState"], r.get("Error", ""), r.get("Image", ""), r.get("ID", "")))
     return rows
 
 
@@ -181,10 +182,14 @@ def converged(services: list[ServiceRow], tasks: list[TaskRow], stack: str) -> t
     return (not pending, pending)
 
 
-def failing_services(tasks: list[TaskRow], threshold: int = 3) -> dict[str, list[TaskRow]]:
-    """Services whose tasks failed or were rejected repeatedly (restart loops, bad image, bad config)."""
+def failing_services(tasks: list[TaskRow], threshold: int = 3, seen: frozenset = frozenset()) \
+        -> dict[str, list[TaskRow]]:
+    """Services whose tasks failed or were rejected repeatedly (restart loops, bad image, bad config).
+
+    Tasks whose id is in seen (already there before this deploy) are history, not evidence.
+    """
     bad: dict[str, list[TaskRow]] = {}
     for t in tasks:
-        if t.state in ("Failed", "Rejected"):
+        if t.state in ("Failed", "Rejected") and t.id not in seen:
             bad.setdefault(t.service, []).append(t)
     return {s: ts for s, ts in bad.items() if len(ts) >= threshold}

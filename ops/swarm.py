@@ -15,6 +15,17 @@ def swarm_facts(remote: Remote, nodes=None) -> dict[str, facts.SwarmFact]:
     return {name: facts.parse_docker_info(r.stdout) for name, r in results.items()}
 
 
+def settled_facts(remote: Remote, timeout: float) -> dict[str, facts.SwarmFact]:
+    """Facts once no node is half-way (pending: a restarted member still reconnecting to its swarm)."""
+    deadline, delay = time.monotonic() + timeout, 0.5
+    while True:
+        state = swarm_facts(remote)
+        if all(f.state in ("active", "inactive") for f in state.values()) or time.monotonic() > deadline:
+            return state
+        time.sleep(delay)
+        delay = min(delay * 1.5, 4)
+
+
 def leader_rows(remote: Remote, node) -> list[facts.SwarmNodeRow] | None:
     """`docker node ls` from one manager, or None while the swarm has no leader (no quorum)."""
     r = remote.run(node, facts.NODE_LS, timeout=30, echo=False)
@@ -37,7 +48,7 @@ def wait_for_leader(remote: Remote, cluster: Cluster, timeout: float) -> list[fa
 def ensure_swarm(remote: Remote, reset_broken: bool = False, quorum_wait: float = 40) -> list[str]:
     """Make every inventory node a swarm member with its role and labels. Returns what was changed."""
     cluster = remote.cluster
-    state = swarm_facts(remote)
+    state = settled_facts(remote, quorum_wait)
     changes: list[str] = []
     active_ids = {state[m.name].cluster_id for m in cluster.managers if state[m.name].active}
     if len(active_ids) > 1:

@@ -242,3 +242,14 @@ def test_plain_requests_session_gets_no_name_kwarg():
 
     assert not journey._Client(requests.Session(), 5).named
     assert journey._Client(FakeSession(), 5).named
+
+
+def test_choice_question_select_takes_the_seed_answer_or_a_real_option():
+    html = page("checkout_questions_choice.html")
+    _, data = journey.questions_form_data(html, "b@example.invalid", {QUESTION: "Web"})
+    d = dict(data)
+    sel = [k for k in d if k.endswith("-question_2")][0]
+    assert d[sel] != "" and d[sel] == journey.parse_page(html).forms[-1].get(sel).options[2][0]  # "Web"
+    _, data = journey.questions_form_data(html, "b@example.invalid")
+    assert dict(data)[sel] not in ("", None)  # required: first real option, never the "---" placeholder
+    assert dict(data)["country"] == ""  # optional invoice select stays as the page had it
