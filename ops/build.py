@@ -37,14 +37,23 @@ class BuildProgress:
     """Shows the builder's step lines (not every pip line) and keeps the tail for error messages."""
 
     def __init__(self, name: str):
-        self.name, self.tail, self.cached = name, [], 0
+        self.name, self.tail, self.cached, self.steps_after_from, self.seen_from = name, [], 0, 0, False
 
     def __call__(self, line: str) -> None:
         self.tail = (self.tail + [line])[-15:]
         if line.startswith("Step "):
             say(f"  [{self.name}] {line[:110]}")
+            is_from = " FROM " in line
+            if self.seen_from and not is_from:
+                self.steps_after_from += 1
+            self.seen_from = self.seen_from or is_from
         elif "Using cache" in line:
             self.cached += 1
+
+    @property
+    def all_cached(self) -> bool:
+        """Every step after FROM came from the layer cache (the legacy builder says so per step)."""
+        return self.steps_after_from > 0 and self.cached >= self.steps_after_from
 
 
 def build_images(remote: Remote, cl, names: list[str], tag: str, cas: list[Path], no_cache: bool) -> dict:
@@ -68,7 +77,7 @@ def build_images(remote: Remote, cl, names: list[str], tag: str, cas: list[Path]
             remote.check(node, commands.image_push(images.image_ref(cl, name, tag)), timeout=900, echo=False)
             timings[name] = round(time.monotonic() - started, 1)
             say(f"  [{name}] built and pushed {images.image_ref(cl, name, tag)} in {timings[name]}s"
-                + (" (all steps from cache)" if progress.cached and no_cache is False and timings[name] < 20 else ""))
+                + (" (all steps from cache)" if progress.all_cached else ""))
     finally:
         remote.run(node, commands.sh("rm", "-rf", work), echo=False)
     return timings
