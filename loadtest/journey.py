@@ -93,6 +93,7 @@ class _PageParser(HTMLParser):
         self._textarea: Field | None = None
         self._label_for: str | None = None
         self._label_text: list[str] = []
+        self._icon = False
 
     def handle_starttag(self, tag, attrs):
         a = {k: (v if v is not None else "") for k, v in attrs}
@@ -122,7 +123,9 @@ class _PageParser(HTMLParser):
             self._label_for, self._label_text = a.get("for"), []
         elif tag == "link" and "stylesheet" in (a.get("rel") or "").lower().split() and a.get("href"):
             self.assets.append(a["href"])
-        elif tag == "link" and "icon" in (a.get("rel") or "").lower() and a.get("href"):
+        elif tag == "link" and "icon" in (a.get("rel") or "").lower().split() and a.get("href") \
+                and not self._icon:  # a browser fetches one favicon
+            self._icon = True
             self.assets.append(a["href"])
         elif tag in ("script", "img") and a.get("src"):
             self.assets.append(a["src"])
@@ -151,6 +154,8 @@ class _PageParser(HTMLParser):
                 self.handle_endtag("option")
             self._select = None
         elif tag == "textarea":
+            if self._textarea is not None and self._textarea.value.startswith("\n"):
+                self._textarea.value = self._textarea.value[1:]  # as browsers do
             self._textarea = None
         elif tag == "form":
             self._form = None
@@ -239,6 +244,8 @@ def main_post_form(html: str, must_have: Iterable[str] = ()) -> Form:
     for f in parse_forms(html):
         if f.method != "post" or "csrfmiddlewaretoken" not in f.names():
             continue
+        if "/cart/" in f.action or f.attrs.get("id") == "cart-extend-form":
+            continue  # the cart timer's "extend" form and cart edit forms are not the step's form
         if any(n not in f.names() for n in must_have):
             continue
         if best is None or len(f.fields) > len(best.fields):
@@ -248,15 +255,25 @@ def main_post_form(html: str, must_have: Iterable[str] = ()) -> Form:
     return best
 
 
+def _answer_for(label: str, answers: dict[str, str]) -> str | None:
+    """The answer given for the question whose label contains a key of `answers` (not "*")."""
+    low = label.lower()
+    for q, ans in answers.items():
+        key = q.lower().strip(" ?*")
+        if key and key in low:
+            return ans
+    return None
+
+
 def _fill_value(fl: Field, label: str, email: str, answers: dict[str, str], n: int) -> str | None:
     """A value for an empty visible field, or None to leave it empty."""
-    name, low = fl.name, label.lower()
-    for q, ans in answers.items():  # seed questions, matched on their label text
-        if q.lower().strip(" ?*") and q.lower().strip(" ?*") in low:
-            return ans
-    if name == "email" or name.endswith("email") or name.endswith("email_repeat") or fl.type == "email":
+    name = fl.name
+    ans = _answer_for(label, answers)
+    if ans is not None:
+        return ans
+    if name in ("email", "email_repeat") or name.endswith("-attendee_email") or (fl.required and fl.type == "email"):
         return email
-    if "attendee_name_parts" in name or re.search(r"(^|-)name_parts_\d+$", name):
+    if "attendee_name_parts" in name or (fl.required and re.search(r"name_parts_\d+$", name)):
         if name.endswith("_0"):  # first part: title/given name depending on scheme
             return "Load"
         return f"Tester {n}"
@@ -293,14 +310,22 @@ def questions_form_data(html: str, email: str, answers: dict[str, str] | None = 
         if fl.type == "radio":
             if fl.name in radios_done:
                 continue
-            chosen = next((x for x in form.fields if x.name == fl.name and x.type == "radio" and x.checked), None)
-            chosen = chosen or next(x for x in form.fields if x.name == fl.name and x.type == "radio")
+            group = [x for x in form.fields if x.name == fl.name and x.type == "radio"]
+            chosen = next((x for x in group if x.checked), None)
+            wanted = _answer_for(page.labels.get(fl.id, ""), answers)
+            if wanted is not None:
+                chosen = next((x for x in group if wanted.lower() in (page.labels.get(x.id, "").lower(),
+                                                                     x.value.lower())), chosen)
+            chosen = chosen or group[0]
             data.append((fl.name, chosen.value))
             radios_done.add(fl.name)
             continue
         if fl.tag == "select":
-            sel = [v for v, _, s in fl.options if s]
-            if not sel and fl.required:
+            sel = [v for v, _, s in fl.options if s and v]
+            wanted = _answer_for(label, answers)
+            if wanted is not None:  # a seed answer: pick the option with that text (or value)
+                sel = [v for v, t, _ in fl.options if v and wanted.lower() in (t.lower(), v.lower())] or sel
+            if not sel and (fl.required or re.search(r"-question_\d+", fl.name)):
                 sel = [next((v for v, _, _ in fl.options if v), "")]
             for v in sel[:1] if fl.type == "select-one" else sel:
                 data.append((fl.name, v))
@@ -431,7 +456,9 @@ def _wait_async(c: _Client, base: str, state: AsyncState, step: str, referer: st
         delay = min(delay * 1.5, 1.0)
         polls += 1
         url = urljoin(base, state.check_url)
-        r = c.req("GET", url + ("&" if "?" in url else "?") + "ajax=1", f"{step} poll",
+        if "ajax=1" not in url:
+            url += ("&" if "?" in url else "?") + "ajax=1"
+        r = c.req("GET", url, f"{step} poll",
                   headers={**AJAX_HEADERS, "Referer": referer})
         if r.status_code == 409 or r.status_code >= 500:
             continue  # transient: poll again (bounded by deadline)

@@ -280,12 +280,17 @@ class Browser:
 
     def fill(self, name: str, value: str) -> None:
         """Type into a text input/textarea (cleared first)."""
+        from selenium.common.exceptions import ElementNotInteractableException, InvalidElementStateException
+
         e = self.field(name)
         self.scroll(e)
-        e.clear()
-        if value:
-            e.send_keys(value)
-        if (e.get_attribute("value") or "") != value:  # widgets that reformat input: set it directly
+        try:
+            e.clear()
+            if value:
+                e.send_keys(value)
+        except (ElementNotInteractableException, InvalidElementStateException):
+            pass  # e.g. in a collapsed "advanced" section: set it like a paste would
+        if (e.get_attribute("value") or "") != value:  # (also for widgets that reformat typed input)
             self.set_value(name, value)
 
     def set_value(self, name: str, value: str) -> None:
@@ -322,8 +327,19 @@ class Browser:
         e = self.el(css)
         if e.is_selected() == on:
             return False
-        self.click(e)
-        self.wait(lambda d: e.is_selected() == on, f"checkbox {name} to be {'on' if on else 'off'}", 5)
+        # Toggling one box can collapse/expand sections (layout shifts under an animation), so a
+        # click may land elsewhere: re-check the state, retry, and finally click it from JS.
+        for attempt in range(4):
+            if attempt < 3:
+                self.click(e)
+            else:
+                self.d.execute_script("arguments[0].click();", e)
+            try:
+                self.wait(lambda d: e.is_selected() == on, f"checkbox {name} to be {'on' if on else 'off'}", 2)
+                return True
+            except TimeoutError:
+                if attempt == 3:
+                    raise
         return True
 
     def scroll(self, e) -> None:
@@ -384,6 +400,7 @@ class Browser:
         p = self.screenshots / f"{self.shot_no:02d}-{step}.png"
         try:
             self.d.save_screenshot(str(p))
+            os.chmod(p, 0o600)
         except Exception:
             return None
         return str(p)
@@ -394,6 +411,7 @@ class Browser:
         png, html = where / f"failure-{step}.png", where / f"failure-{step}.html"
         try:
             self.d.save_screenshot(str(png))
+            os.chmod(png, 0o600)
             out.append(str(png))
         except Exception:
             pass
@@ -496,7 +514,9 @@ class Quickstart:
                 break
         if used is None:
             raise PermissionError(f"cannot log in as {INITIAL_ADMIN_EMAIL}: neither the saved password in "
-                                  f"{self.state.path}/admin_password nor the initial one works")
+                                  f"{self.state.path}/admin_password nor the initial one works (restore the "
+                                  f"state dir, or set a password on the server with `python -m pretix "
+                                  f"changepassword {INITIAL_ADMIN_EMAIL}` and write it to admin_password)")
         if used == pending and used != saved:
             self.state.write("admin_password", used)
             self.state.remove("admin_password.new")
@@ -541,7 +561,10 @@ class Quickstart:
         b.go(f"{self.ctl_org}/edit")
         if b.is_not_found() or not b.all('[name^="name_"], [name="name"]'):
             b.go("/control/organizers/add")
-            b.fill("name", o.name) if b.all('[name="name"]') else b.fill_i18n("name", o.name)
+            if b.all('[name="name"]'):
+                b.fill("name", o.name)
+            else:
+                b.fill_i18n("name", o.name)
             b.fill("slug", o.slug)
             b.submit(b.form_of("slug"), expect_path=rf"^/control/organizer/{re.escape(o.slug)}/")
             self.change(f"created organizer {o.slug} ({o.name})")
@@ -593,6 +616,7 @@ class Quickstart:
         b.submit(b.form_of(name_field))
         token = self._token_from_page()
         self.state.write("api_token", token)
+        b.go(f"{self.ctl_org}/teams")  # leave the page showing the token before any screenshot
         self.token, self.api = token, Api(self.url, token)
         if not self.api.token_works(org):
             raise PermissionError("the new API token is not accepted by the API")
@@ -671,12 +695,16 @@ class Quickstart:
                                    "return s.options[s.selectedIndex] ? s.options[s.selectedIndex].text : ''"
                                    ).strip() == "":
             raise LookupError(f"organizer {org} is not preselected in the event wizard")
+        offered = [e.get_attribute("value") for e in b.all('input[name="foundation-locales"]')]
+        if ev.locale not in offered:
+            raise LookupError(f"event.locale {ev.locale!r} is not offered by this pretix "
+                              f"(offered: {', '.join(offered)})")
         for e in b.all('input[name="foundation-locales"]'):
             want = e.get_attribute("value") == ev.locale
             if e.is_selected() != want:
                 b.click(e)
-        b.check("foundation-has_subevents", True, value="") if b.all(
-            'input[name="foundation-has_subevents"][value=""]') else None
+        if b.all('input[name="foundation-has_subevents"][value=""]'):
+            b.check("foundation-has_subevents", True, value="")  # a single event, not a series
         b.submit(b.form_of("foundation-organizer"))
         # step "basics"
         b.el('[name="basics-slug"]')
@@ -766,9 +794,10 @@ class Quickstart:
                 "if(!Array.from(s.options).some(o=>o.value===id)){s.appendChild(new Option(t,id,true,true));}"
                 "s.value=id; s.dispatchEvent(new Event('change',{bubbles:true}));"
                 "if(window.jQuery){jQuery(s).trigger('change');}", sel, cat_id, p.category)
-        if b.all('input[name="admission"]'):
-            b.check("admission", p.admission, value="True") if b.all(
-                'input[name="admission"][type=radio]') else b.check("admission", p.admission)
+        if b.all('input[name="admission"][type=radio]'):  # radios: value "on" = admission ticket
+            b.check("admission", True, value="on" if p.admission else "")
+        elif b.all('input[name="admission"]'):
+            b.check("admission", p.admission)
         # no quota from the product form: quotas are managed in their own step
         if b.all('input[name="quota_option"][value="none"]'):
             b.check("quota_option", True, value="none")
@@ -898,25 +927,33 @@ class Quickstart:
             b.submit(b.form_of("payment_manual__enabled"))
             self.change(f"manual payment provider: {', '.join(changed)}")
 
+    def _live_form(self, name: str, value: str):
+        """The form on the live page that posts <name>=<value> (hidden input or button)."""
+        from selenium.webdriver.common.by import By
+
+        for e in self.b.all(f'form input[name="{name}"][value="{value}"], form button[name="{name}"][value="{value}"]'):
+            return e.find_element(By.XPATH, "./ancestor::form")
+        return None
+
     def step_live(self) -> None:
         b = self.b
         ev = self.api.get(self.api_ev)
         want_live = self.seed.live
         if ev.get("testmode") and want_live:
             b.go(f"{self.ctl_ev}/live/")
-            btn = b.all('button[name="testmode"][value="false"]')
-            if not btn:
-                raise LookupError("no 'disable test mode' button on the live page")
-            b.submit(button=btn[0])
+            form = self._live_form("testmode", "false")
+            if form is None:
+                raise LookupError("no 'disable test mode' form on the live page")
+            b.submit(form)  # keeps test orders ("delete" stays unchecked)
             self.change("left test mode")
         if bool(ev.get("live")) != want_live:
             b.go(f"{self.ctl_ev}/live/")
-            btn = b.all(f'button[name="live"][value="{"true" if want_live else "false"}"]')
-            if not btn:
-                issues = [" ".join(e.text.split()) for e in b.all(".alert-danger, .panel-body li, li")]
+            form = self._live_form("live", "true" if want_live else "false")
+            if form is None:
+                issues = [" ".join(e.text.split()) for e in b.all(".alert-danger, .panel-body li")]
                 raise LookupError("cannot " + ("go live" if want_live else "go offline") +
                                   (": " + "; ".join(i for i in issues if i)[:300] if issues else ""))
-            b.submit(button=btn[0])
+            b.submit(form)
             self.change("shop is live" if want_live else "shop taken offline")
 
     # -- 5. verification through the REST API

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real lab (network namespaces, sshd, dockerd, swarm) for integration tests."""
+"""Shared fixtures: real labs (network namespaces, sshd, dockerd, swarm) for integration tests."""
 import os
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 
-# The test lab never collides with a person's `lab` on the same machine.
+# Test labs never collide with a person's `lab` on the same machine (own names, subnets, ports).
 TEST_LAB = {
     "PXC_LAB_NAME": "pxtest",
     "PXC_LAB_CLUSTER": "labtest",
@@ -17,15 +17,23 @@ TEST_LAB = {
     "PXC_LAB_EGRESS_PORT": "28889",
     "PXC_CLUSTER": "labtest",
 }
+STACK_LAB = {
+    "PXC_LAB_NAME": "pxstack",
+    "PXC_LAB_CLUSTER": "stacktest",
+    "PXC_LAB_SUBNET": "10.80.0",
+    "PXC_LAB_HTTP_PORT": "28180",
+    "PXC_LAB_EGRESS_PORT": "28890",
+    "PXC_CLUSTER": "stacktest",
+}
 
 
-def inv(*args, env=None, check=True, timeout=600):
+def inv(*args, env=None, check=True, timeout=600, lab=TEST_LAB):
     """Run a task through the real CLI, as a user would."""
-    e = {**os.environ, **TEST_LAB, **(env or {})}
+    e = {**os.environ, **lab, **(env or {})}
     p = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=PROJECT, env=e, capture_output=True,
                        text=True, timeout=timeout)
     if check and p.returncode != 0:
-        raise AssertionError(f"inv {' '.join(args)} exited {p.returncode}\n{p.stdout}\n{p.stderr}")
+        raise AssertionError(f"inv {' '.join(args)} exited {p.returncode}\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}")
     return p
 
 
@@ -33,13 +41,18 @@ def inv(*args, env=None, check=True, timeout=600):
 def clusters_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("clusters")
     os.environ["PXC_CLUSTERS_DIR"] = str(d)
+    os.environ["PXC_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
     return d
 
 
-@pytest.fixture(scope="session")
-def lab(clusters_dir):
+def need_root():
     if os.geteuid() != 0:
         pytest.skip("the lab needs root")
+
+
+@pytest.fixture(scope="module")
+def lab(clusters_dir):
+    need_root()
     first = inv("lab.up", "--nodes", "3")
     yield {"dir": clusters_dir, "first_up": first}
     if not os.environ.get("PXC_KEEP_TEST_LAB"):
