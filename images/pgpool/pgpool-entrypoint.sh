@@ -142,4 +142,47 @@ while true; do
     sleep 3
 done
 log "primary is $primary after $(( $(date +%s) - start ))s; starting pgpool"
-exec pgpool -n -D -f "$ETC/pgpool.conf" -F "$ETC/pcp.conf" -a "$ETC/pool_hba.conf"
+pgpool -n -D -f "$ETC/pgpool.conf" -F "$ETC/pcp.conf" -a "$ETC/pool_hba.conf" &
+PGPOOL_PID=$!
+trap 'kill -TERM "$PGPOOL_PID" 2>/dev/null; wait "$PGPOOL_PID"; exit 0' TERM INT
+
+# Primary watcher. pgpool's auto_failback re-attaches only standbys: a node that pgpool detached
+# (it was down) and that is a primary now (e.g. elected after a restart of the whole DB cluster)
+# would stay detached and pgpool would have no primary. Attach such a node with pcp_attach_node;
+# if pgpool still has no primary ${PGPOOL_NO_PRIMARY_EXIT}s after a real primary exists, exit so
+# the orchestrator restarts pgpool with fresh state.
+: "${PGPOOL_NO_PRIMARY_EXIT:=30}"
+nodes=$(echo $PGPOOL_BACKENDS | wc -w)
+no_primary_since=""
+while kill -0 "$PGPOOL_PID" 2>/dev/null; do
+    sleep 3 & wait $! || true
+    have_primary=no; real_primary=""
+    for i in $(seq 0 $((nodes - 1))); do
+        info=$(timeout 5 pcp_node_info -h localhost -p 9898 -U pcp -w -n "$i" 2>/dev/null) || continue
+        read -r host _port _st _w status_name _bs role _rest <<<"$info"
+        if [ "$role" = primary ] && { [ "$status_name" = up ] || [ "$status_name" = waiting ]; }; then
+            have_primary=yes
+        elif [ "$status_name" = down ]; then
+            r=$(PGCONNECT_TIMEOUT=2 psql -h "$host" -p 5432 -U repmgr -d postgres -X -q -tA \
+                  -c "SELECT pg_is_in_recovery()" 2>/dev/null || true)
+            if [ "$r" = f ]; then
+                real_primary=$host
+                log "backend $i ($host) is a primary but detached in pgpool: pcp_attach_node"
+                timeout 10 pcp_attach_node -h localhost -p 9898 -U pcp -w -n "$i" >/dev/null 2>&1 || true
+            fi
+        fi
+    done
+    if [ "$have_primary" = yes ] || [ -z "$real_primary" ]; then
+        no_primary_since=""
+    else
+        [ -n "$no_primary_since" ] || no_primary_since=$(date +%s)
+        if [ $(( $(date +%s) - no_primary_since )) -ge "$PGPOOL_NO_PRIMARY_EXIT" ]; then
+            log "ERROR: $real_primary is primary but pgpool has had no primary for ${PGPOOL_NO_PRIMARY_EXIT}s; exiting for a restart"
+            kill -TERM "$PGPOOL_PID" 2>/dev/null; wait "$PGPOOL_PID" || true
+            exit 1
+        fi
+    fi
+done
+wait "$PGPOOL_PID"; rc=$?
+log "pgpool exited ($rc)"
+exit "$rc"

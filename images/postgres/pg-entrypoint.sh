@@ -8,12 +8,16 @@
 #     `repmgr node rejoin --force-rewind` (pg_rewind); if that fails: wipe and re-clone.
 #     Never starts as a second primary.
 #   * data dir of a standby -> follow the current primary (rejoin/re-clone if it cannot stream)
+#   * nobody is primary (cold start of the whole cluster, or a fast restart before repmgrd
+#     failed over) -> start read-only as a hot standby; follow whatever primary appears; after
+#     PG_REJOIN_WAIT s the most advanced node among a visible majority promotes itself.
 # Then runs repmgrd (automatic failover) and supervises both.
 #
 # Environment (no passwords here; they are read from the secret files):
 #   PG_NODE_ID (1..), PG_NODE_NAME (pg1), PG_PEERS ("pg1 pg2 pg3"), PG_INITIAL_PRIMARY (pg1)
 #   PG_SUPERUSER_PASSWORD_FILE, PG_REPMGR_PASSWORD_FILE, PG_PRETIX_PASSWORD_FILE
-#   PG_PRETIX_DB (pretix), PG_PRETIX_USER (pretix), PG_REJOIN_WAIT (30), PG_STANDBY_WAIT (600)
+#   PG_PRETIX_DB (pretix), PG_PRETIX_USER (pretix), PG_REJOIN_WAIT (30), PG_STANDBY_WAIT (600),
+#   PG_ALONE_WAIT (180: a former primary that sees no peer at all promotes alone after this)
 #   PG_SHARED_BUFFERS (256MB), PG_MAX_CONNECTIONS (200), PG_DOWN_GRACE (40)
 set -euo pipefail
 
@@ -37,6 +41,7 @@ PGLOG=/var/log/postgresql/postgresql.log
 : "${PG_SHARED_BUFFERS:=256MB}"
 : "${PG_MAX_CONNECTIONS:=200}"
 : "${PG_DOWN_GRACE:=40}"
+: "${PG_ALONE_WAIT:=180}"
 : "${PG_PRIORITY:=$((110 - PG_NODE_ID * 10))}"
 
 log() { echo "pg-entrypoint[$PG_NODE_NAME]: $*" >&2; }
@@ -270,14 +275,111 @@ ALTER ROLE "$PG_PRETIX_USER" PASSWORD $(sql_quote "$(secret "$PG_PRETIX_PASSWORD
 EOF
 }
 
-start_as_primary() {
+
+start_unattached_standby() { # was_primary
     render_pg_conf
-    rm -f "$PGDATA/standby.signal" "$PGDATA/recovery.signal"
+    if [ "$1" = yes ]; then
+        # a crashed primary must not keep a stale primary_conninfo; it has none anyway
+        sed -i -e '/^primary_conninfo/d' -e '/^primary_slot_name/d' "$PGDATA/postgresql.auto.conf" 2>/dev/null || true
+    fi
+    touch "$PGDATA/standby.signal"
+    log "no primary visible: starting read-only (hot standby) until a primary appears or an election decides"
     pg_start
+}
+
+# "<timeline> <replayed-or-current LSN as integer>" of a running node (local when host is empty)
+node_key() {
+    local q="SELECT (SELECT timeline_id FROM pg_control_checkpoint()) || ' ' || ((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END) - '0/0'::pg_lsn)::bigint"
+    if [ -z "$1" ]; then local_sql -c "$q" 2>/dev/null; else peer_sql "$1" "$q"; fi
+}
+
+promote_me() {
+    log "promoting this node"
+    "$BIN/pg_ctl" -D "$PGDATA" -w -t 60 promote >/dev/null
+    local i
+    for i in $(seq 1 60); do
+        [ "$(local_sql -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && break
+        sleep 1
+    done
     set_passwords
     "$BIN/repmgr" -f "$REPMGR_CONF" primary register --force >/dev/null 2>&1 || true
     log "running as primary"
 }
+
+attach_running_standby() { # primary ; this node runs as an unattached hot standby
+    local primary=$1 auto=$PGDATA/postgresql.auto.conf
+    ensure_slot_on "$primary" "repmgr_slot_$PG_NODE_ID"
+    sed -i -e '/^primary_conninfo/d' -e '/^primary_slot_name/d' "$auto"
+    printf "primary_conninfo = 'host=%s port=5432 user=repmgr application_name=%s connect_timeout=2'\nprimary_slot_name = 'repmgr_slot_%s'\n" \
+        "$primary" "$PG_NODE_NAME" "$PG_NODE_ID" >> "$auto"
+    "$BIN/pg_ctl" -D "$PGDATA" reload >/dev/null
+    if wait_streaming 20; then
+        "$BIN/repmgr" -f "$REPMGR_CONF" standby register --force --upstream-node-id="$(node_id_of "$primary")" \
+            -h "$primary" -p 5432 -U repmgr -d repmgr >/dev/null 2>&1 || true
+        log "standby of $primary is streaming"
+        return 0
+    fi
+    log "cannot stream from $primary (diverged history?)"
+    rejoin "$primary"
+}
+
+key_better() { # keyA idA keyB idB : is A more advanced than B (timeline, LSN, lower id)?
+    local ta la tb lb
+    read -r ta la <<<"$1"; read -r tb lb <<<"$3"
+    [ "${ta:-0}" -gt "${tb:-0}" ] && return 0
+    [ "${ta:-0}" -lt "${tb:-0}" ] && return 1
+    [ "${la:-0}" -gt "${lb:-0}" ] && return 0
+    [ "${la:-0}" -lt "${lb:-0}" ] && return 1
+    [ "$2" -lt "$4" ]
+}
+
+elect_or_follow() { # was_primary
+    local was_primary=$1 start_ts elapsed primary me best best_key visible peers_total p k
+    start_ts=$(date +%s)
+    peers_total=$(echo $PG_PEERS | wc -w)
+    while true; do
+        primary=$(find_primary)
+        if [ -n "$primary" ]; then
+            log "$primary is primary"
+            attach_running_standby "$primary"
+            return 0
+        fi
+        elapsed=$(( $(date +%s) - start_ts ))
+        if [ "$elapsed" -ge "$PG_REJOIN_WAIT" ]; then
+            me=$(node_key "")
+            best=$PG_NODE_NAME; best_key=$me; visible=1
+            for p in $PG_PEERS; do
+                [ "$p" = "$PG_NODE_NAME" ] && continue
+                resolves "$p" || continue
+                k=$(node_key "$p") || continue
+                [ -n "$k" ] || continue
+                visible=$((visible + 1))
+                if key_better "$k" "$(node_id_of "$p")" "$best_key" "$(node_id_of "$best")"; then
+                    best=$p; best_key=$k
+                fi
+            done
+            if [ "$best" = "$PG_NODE_NAME" ] && [ $((visible * 2)) -gt "$peers_total" ]; then
+                log "election: $visible of $peers_total nodes visible, this node is the most advanced ($me)"
+                promote_me
+                return 0
+            fi
+            if [ "$best" = "$PG_NODE_NAME" ] && [ "$was_primary" = yes ] && [ "$elapsed" -ge "$PG_ALONE_WAIT" ]; then
+                log "WARNING: only $visible of $peers_total nodes visible after ${elapsed}s; promoting the former primary alone"
+                promote_me
+                return 0
+            fi
+            if [ "$elapsed" -ge "$PG_STANDBY_WAIT" ]; then
+                log "ERROR: no primary after ${elapsed}s (best candidate: $best); exiting"
+                exit 1
+            fi
+            log "no primary; election candidate is $best ($visible of $peers_total nodes visible), waiting"
+        else
+            log "no primary yet; waiting (${elapsed}s/${PG_REJOIN_WAIT}s) for a running failover before an election"
+        fi
+        sleep 3
+    done
+}
+
 
 # ---------------------------------------------------------------- decide role
 touch "$PGLOG"
@@ -298,33 +400,22 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
         log "empty data dir, waiting for a primary to clone from"
         sleep 3
     done
-elif [ -e "$PGDATA/standby.signal" ]; then
-    start_ts=$(date +%s)
-    while true; do
-        primary=$(find_primary)
-        if [ -n "$primary" ]; then follow_as_standby "$primary"; break; fi
-        if [ $(( $(date +%s) - start_ts )) -ge "$PG_STANDBY_WAIT" ]; then
-            log "ERROR: standby data dir but no primary found among ($PG_PEERS) after ${PG_STANDBY_WAIT}s; exiting"; exit 1
-        fi
-        log "standby data dir, waiting for a primary"
-        sleep 3
-    done
 else
-    # Former primary. Give repmgrd on the standbys time to finish a failover before deciding:
-    # if anybody else is primary now we must rejoin as its standby, never run a second primary.
-    log "data dir of a former primary: looking for another primary for up to ${PG_REJOIN_WAIT}s"
-    start_ts=$(date +%s)
-    primary=""
-    while [ $(( $(date +%s) - start_ts )) -lt "$PG_REJOIN_WAIT" ]; do
-        primary=$(find_primary)
-        [ -n "$primary" ] && break
-        sleep 2
-    done
-    if [ -n "$primary" ]; then
-        log "$primary is primary now"
+    # Existing data dir (former primary or standby).
+    if [ -e "$PGDATA/standby.signal" ]; then was_primary=no; else was_primary=yes; fi
+    primary=$(find_primary)
+    if [ -n "$primary" ] && [ "$was_primary" = yes ]; then
+        log "data dir of a former primary; $primary is primary now"
         rejoin "$primary"
+    elif [ -n "$primary" ]; then
+        follow_as_standby "$primary"
     else
-        start_as_primary
+        # Nobody is primary. Never start read-write on a hunch: come up as a read-only hot standby
+        # (queryable by the peers), then follow a primary as soon as one appears (repmgrd may be
+        # promoting one right now), or - after PG_REJOIN_WAIT s and with a majority of the nodes
+        # visible - let the most advanced node (timeline, replayed LSN; lowest id on a tie) promote.
+        start_unattached_standby "$was_primary"
+        elect_or_follow "$was_primary"
     fi
 fi
 

@@ -15,13 +15,12 @@ log() { echo "pretix-entrypoint[$MODE]: $*"; }
 
 MODE="${1:-web}"
 [ $# -gt 0 ] && shift
-echo "$MODE" > "$STATE_DIR/mode"
 
 : "${PRETIX_CONFIG_FILE:=/run/secrets/pretix_cfg}"
 export PRETIX_CONFIG_FILE
 : "${WAIT_TIMEOUT:=300}"              # seconds to wait for DB and Redis
 : "${MIGRATION_WAIT_TIMEOUT:=1200}"   # seconds web/worker/cron wait for migrations
-: "${MIGRATION_CHECK_INTERVAL:=10}"
+: "${MIGRATION_CHECK_INTERVAL:=5}"
 : "${GUNICORN_WORKERS:=2}"
 : "${GUNICORN_TIMEOUT:=60}"
 : "${CELERY_CONCURRENCY:=2}"
@@ -44,23 +43,13 @@ wait_deps() {
 }
 
 wait_migrations() {
-    local start now elapsed
-    start=$(date +%s)
-    log "waiting up to ${MIGRATION_WAIT_TIMEOUT}s until no migrations are unapplied (migrate --check)"
-    while true; do
-        if python -m pretix migrate --check >/dev/null 2>"$STATE_DIR/migrate-check.err"; then
-            log "database schema is up to date after $(( $(date +%s) - start ))s"
-            return 0
-        fi
-        now=$(date +%s); elapsed=$(( now - start ))
-        if [ "$elapsed" -ge "$MIGRATION_WAIT_TIMEOUT" ]; then
-            log "ERROR: unapplied migrations remain after ${MIGRATION_WAIT_TIMEOUT}s (is the migrate service failing?), exiting"
-            tail -n 5 "$STATE_DIR/migrate-check.err" || true
-            exit 1
-        fi
-        log "unapplied migrations remain, waiting for the migrate service (${elapsed}s/${MIGRATION_WAIT_TIMEOUT}s)"
-        sleep "$MIGRATION_CHECK_INTERVAL"
-    done
+    # migrate --check semantics, in one process (cheap): see pretix-wait.py
+    log "waiting up to ${MIGRATION_WAIT_TIMEOUT}s until no migrations are unapplied"
+    if ! MIGRATION_WAIT_TIMEOUT="$MIGRATION_WAIT_TIMEOUT" MIGRATION_CHECK_INTERVAL="$MIGRATION_CHECK_INTERVAL" \
+            python /usr/local/lib/pretix-cluster/pretix-wait.py migrations; then
+        log "ERROR: unapplied migrations remain after ${MIGRATION_WAIT_TIMEOUT}s (is the migrate service failing?), exiting"
+        exit 1
+    fi
 }
 
 case "$MODE" in
@@ -71,7 +60,7 @@ case "$MODE" in
             --bind 0.0.0.0:8000 --workers "$GUNICORN_WORKERS" \
             --timeout "$GUNICORN_TIMEOUT" --graceful-timeout 20 \
             --max-requests 1200 --max-requests-jitter 50 \
-            --forwarded-allow-ips '*' --log-level info "$@"
+            --forwarded-allow-ips '*' --control-socket /tmp/gunicorn.ctl --log-level info "$@"
         ;;
     worker)
         check_config; wait_deps; wait_migrations

@@ -1,4 +1,4 @@
-"""Docker HEALTHCHECK for every pretix mode (the entrypoint records the mode).
+"""Docker HEALTHCHECK for every pretix mode (the mode is the entrypoint argument of PID 1).
 
 web: GET http://127.0.0.1:8000/healthcheck/ must answer 200.
 worker: the celery worker of this container answers a ping.
@@ -15,16 +15,20 @@ import urllib.request
 STATE_DIR = "/tmp/pretix-cluster"
 
 
-def read(name, default=""):
+def container_mode():
     try:
-        with open(os.path.join(STATE_DIR, name)) as f:
-            return f.read().strip()
+        with open("/proc/1/cmdline", "rb") as f:
+            args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
     except OSError:
-        return default
+        return "web"
+    for i, a in enumerate(args):
+        if a.endswith("pretix-entrypoint"):
+            return args[i + 1] if i + 1 < len(args) else "web"
+    return "web"
 
 
 def main():
-    mode = read("mode", "web")
+    mode = container_mode()
     if mode == "web":
         req = urllib.request.Request(
             "http://127.0.0.1:8000/healthcheck/",

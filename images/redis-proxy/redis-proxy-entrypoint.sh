@@ -21,24 +21,29 @@ defaults
     mode tcp
     log global
     option tcplog
+    option dontlog-normal
     option log-health-checks
     timeout connect 3s
     timeout client $REDIS_PROXY_CLIENT_TIMEOUT
     timeout server $REDIS_PROXY_CLIENT_TIMEOUT
     timeout check 2s
 
-# Docker's embedded DNS: task IPs change when a task restarts; re-resolve continuously.
+# Docker's embedded DNS: task IPs change when a task restarts; re-resolve every few seconds.
+# A dead/unhealthy task vanishes from DNS (NX). Keep the last address instead of putting the
+# server into maintenance: leaving DNS maintenance marks a server UP at once (HAProxy 2.6),
+# which would send clients to a restarted old master that is a replica by now. With the
+# address kept, the server stays DOWN until 'rise' role:master checks pass on the new IP.
 resolvers docker
     nameserver dns1 127.0.0.11:53
     resolve_retries 3
     timeout resolve 1s
     timeout retry 1s
-    hold valid 5s
-    hold other 5s
-    hold refused 5s
-    hold nx 5s
-    hold timeout 5s
-    hold obsolete 5s
+    hold valid 3s
+    hold other 3600s
+    hold refused 3600s
+    hold nx 3600s
+    hold timeout 3600s
+    hold obsolete 3600s
     accepted_payload_size 8192
 
 frontend redis_in
