@@ -336,8 +336,14 @@ def ensure_node_egress(spec: L.LabSpec, node: str) -> list[str]:
                           ready=lambda: _tcp_listening(spec.node_ns(node), L.NODE_PROXY_PORT))
 
 
+def _udp_bound(ns: str, port: int) -> bool:
+    out = sh(["ip", "netns", "exec", ns, "ss", "-Hlun", f"sport = :{port}"], check=False).stdout
+    return bool(out.strip())
+
+
 def ensure_host_services(spec: L.LabSpec) -> list[str]:
-    changes = ensure_process(spec, "tinyproxy", L.tinyproxy_argv(spec),
+    changes = ensure_process(spec, "dns", L.dns_argv(spec), ready=lambda: _udp_bound(spec.net_ns, 53))
+    changes += ensure_process(spec, "tinyproxy", L.tinyproxy_argv(spec),
                              ready=lambda: _host_listening(spec.egress_port))
     changes += ensure_process(spec, "egress", L.egress_host_argv(spec), ready=lambda: _socket_answers(spec.egress_sock))
     return changes
@@ -386,7 +392,7 @@ def bring_up(spec: L.LabSpec) -> list[str]:
 
 # --- lab.down --------------------------------------------------------------------
 
-PROCESS_NAMES = ("entry", "entry-node", "registry", "egress", "tinyproxy")
+PROCESS_NAMES = ("entry", "entry-node", "registry", "egress", "tinyproxy", "dns")
 
 
 def tear_down(spec: L.LabSpec, purge: bool = False) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,6 +194,9 @@ def daemon_json(spec: LabSpec, node: str) -> str:
         "cgroup-parent": spec.node_cgroup(node),
         "storage-driver": "overlay2",
         "insecure-registries": [spec.registry],
+        # Containers must never forward DNS to the host's resolvers (outside the lab, unroutable: lookups of
+        # not-yet-healthy service names would hang ~20 s). The lab gateway answers at once: port unreachable.
+        "dns": [spec.gateway_address],
         "log-driver": "json-file",
         "log-opts": {"max-size": "10m", "max-file": "2"},
     }, indent=2) + "\n"
@@ -242,6 +246,12 @@ def tinyproxy_config(spec: LabSpec) -> str:
 
 def tinyproxy_argv(spec: LabSpec) -> list[str]:
     return ["tinyproxy", "-d", "-c", str(spec.dir / "tinyproxy.conf")]
+
+
+def dns_argv(spec: LabSpec) -> list[str]:
+    """The lab's DNS: NXDOMAIN for every name Docker's embedded DNS forwards (see ops/labdns.py)."""
+    script = Path(__file__).resolve().parent / "labdns.py"
+    return in_ns(spec.net_ns, [sys.executable, str(script), spec.gateway_address, str(spec.dir)])
 
 
 def egress_host_argv(spec: LabSpec) -> list[str]:
@@ -303,7 +313,7 @@ def _is_manager(spec: LabSpec, node: str) -> bool:
 
 def processes(spec: LabSpec) -> list[tuple[str, list[str]]]:
     """Every long-running lab process we start with Popen (name -> argv), in start order."""
-    procs = [("tinyproxy", tinyproxy_argv(spec)), ("egress", egress_host_argv(spec))]
+    procs = [("dns", dns_argv(spec)), ("tinyproxy", tinyproxy_argv(spec)), ("egress", egress_host_argv(spec))]
     for n in spec.node_names():
         procs.append((f"{n}-egress", egress_node_argv(spec, n)))
     procs += [("registry", registry_argv(spec)), ("entry-node", entry_node_argv(spec)),

@@ -81,3 +81,19 @@ def test_manager_count_is_always_odd():
 def test_masker_hides_every_secret_longest_first():
     m = Masker(["s3cretpass", "s3cret", "abc"])  # too-short values are not masked (they would mangle output)
     assert m("pw=s3cretpass other=s3cret abc") == "pw=****** other=****** abc"
+
+
+def test_lab_dns_answers_nxdomain_for_the_question_asked():
+    from ops.labdns import nxdomain
+    # a query for "pg1" type A class IN, id 0xabcd, RD set (captured from glibc's resolver shape)
+    query = bytes.fromhex("abcd01000001000000000000") + b"\x03pg1\x00" + bytes.fromhex("00010001")
+    reply = nxdomain(query)
+    assert reply == bytes.fromhex("abcd81830001000000000000") + b"\x03pg1\x00" + bytes.fromhex("00010001")
+    assert nxdomain(b"\x00\x01") is None
+
+
+def test_daemons_use_the_lab_dns_never_the_hosts_resolvers():
+    import json
+    assert json.loads(L.daemon_json(SPEC, "n1"))["dns"] == ["10.99.0.1"]
+    assert L.dns_argv(SPEC)[:2] == ["nsenter", "--net=/run/netns/t-net"]
+    assert L.dns_argv(SPEC)[-2:] == ["10.99.0.1", "/srv/lab/t"]

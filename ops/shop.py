@@ -1,0 +1,71 @@
+"""`inv quickstart` (seed the shop through the real admin UI) and `inv buy` (browser-like purchases)."""
+from __future__ import annotations
+
+import time
+
+import requests
+from .context import PROJECT, expected_errors, load, state_dir, task
+from .errors import OpsError
+from .remote import say
+
+CLUSTER_HELP = "cluster inventory name (clusters/NAME.yaml; default from invoke.yaml)"
+DEFAULT_SEED = PROJECT / "scripts" / "seed.yaml"
+
+
+def shop_state(c, cluster_name: str):
+    """Where the admin password and API token live (0700 dir, 0600 files), per cluster."""
+    return state_dir(c, cluster_name) / "shop"
+
+
+@task(help={
+    "seed": "seed file (YAML: organizer, event, products, quotas, question); default scripts/seed.yaml",
+    "screenshots": "keep a PNG per step in this folder",
+    "tickets": "override the size of the first quota (default from the seed file: 10000)",
+    "organizer": "override the organizer slug", "event": "override the event slug",
+    "cluster": CLUSTER_HELP,
+})
+@expected_errors
+def quickstart(c, seed=None, screenshots=None, tickets=None, organizer=None, event=None, cluster=None):
+    """Seed the shop through the real admin UI (headless Chromium): admin password, organizer, token, event."""
+    from scripts.quickstart import run_quickstart
+
+    cl = load(c, cluster)
+    started = time.monotonic()
+    result = run_quickstart(cl.public_url, shop_state(c, cl.name), seed or DEFAULT_SEED, screenshots=screenshots,
+                            tickets=int(tickets) if tickets else None, organizer=organizer, event=event,
+                            log=lambda line: say(f"  {line}"))
+    say(result.summary())
+    say(f"quickstart: {'changed: ' + '; '.join(result.changes) if result.changes else 'no changes'} "
+        f"({time.monotonic() - started:.0f}s). Admin password and API token: {shop_state(c, cl.name)} (0600)")
+
+
+@task(help={"count": "number of tickets to buy, one order each (default 1, at most 50)",
+            "seed": "seed file naming the organizer and event (default scripts/seed.yaml)",
+            "cluster": CLUSTER_HELP})
+@expected_errors
+def buy(c, count=1, seed=None, cluster=None):
+    """Buy tickets through the shop as a browser does, then find each order through the REST API."""
+    from loadtest.journey import api_order, buy_ticket
+    from ops.seedfile import load_seed
+
+    count = int(count)
+    if not 1 <= count <= 50:
+        raise OpsError("--count must be between 1 and 50 (use the load test for more)")
+    cl = load(c, cluster)
+    s = load_seed(seed or DEFAULT_SEED)
+    token_file = shop_state(c, cl.name) / "api_token"
+    if not token_file.exists():
+        raise OpsError(f"no API token for {cl.name}: run `inv quickstart --cluster {cl.name}` first")
+    token = token_file.read_text().strip()
+    org, ev = s.organizer.slug, s.event.slug
+    for i in range(count):
+        with requests.Session() as session:
+            r = buy_ticket(session, cl.public_url, org, ev, n=i + 1)
+        order = api_order(cl.public_url, token, org, ev, r.code)
+        if not order:
+            raise OpsError(f"order {r.code} was bought but the API does not know it")
+        say(f"  order {r.code}: {order['status']} ({r.seconds:.1f}s)")
+    say(f"buy: {count} order(s) placed and found in the API")
+
+
+ns_tasks = [quickstart, buy]
