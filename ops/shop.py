@@ -10,6 +10,7 @@ from .remote import say
 
 CLUSTER_HELP = "cluster inventory name (clusters/NAME.yaml; default from invoke.yaml)"
 DEFAULT_SEED = PROJECT / "scripts" / "seed.yaml"
+ORDER_STATUS = {"n": "pending", "p": "paid", "e": "expired", "c": "canceled"}  # pretix API status codes
 
 
 def shop_state(c, cluster_name: str):
@@ -35,7 +36,7 @@ def quickstart(c, seed=None, screenshots=None, tickets=None, organizer=None, eve
                             tickets=int(tickets) if tickets else None, organizer=organizer, event=event,
                             log=lambda line: say(f"  {line}"))
     say(result.summary())
-    say(f"quickstart: {'changed: ' + '; '.join(result.changes) if result.changes else 'no changes'} "
+    say(f"quickstart: {f'changed: {len(result.changes)} items' if result.changes else 'no changes'} "
         f"({time.monotonic() - started:.0f}s). Admin password and API token: {shop_state(c, cl.name)} (0600)")
 
 
@@ -64,7 +65,7 @@ def buy(c, count=1, seed=None, cluster=None):
         order = api_order(cl.public_url, token, org, ev, r.code)
         if not order:
             raise OpsError(f"order {r.code} was bought but the API does not know it")
-        say(f"  order {r.code}: {order['status']} ({r.seconds:.1f}s)")
+        say(f"  order {r.code}: {ORDER_STATUS.get(order['status'], order['status'])} ({r.seconds:.1f}s)")
     say(f"buy: {count} order(s) placed and found in the API")
 
 

@@ -362,7 +362,9 @@ class Browser:
     def submit(self, form=None, button=None, expect_path: str | None = None) -> None:
         """Click the form's save button, wait for the next page; raise on form errors."""
         from selenium.webdriver.common.by import By
+        from selenium.common.exceptions import TimeoutException
         from selenium.webdriver.support import expected_conditions as EC
+        from selenium.webdriver.support.ui import WebDriverWait
 
         if button is None:
             cands = (form.find_elements(By.CSS_SELECTOR, "button.btn-save")
@@ -374,7 +376,13 @@ class Browser:
             button = cands[-1]
         html = self.d.find_element(By.TAG_NAME, "html")
         self.click(button)
-        self.wait(EC.staleness_of(html), "the form to be submitted")
+        try:
+            # a click can land on nothing when the layout shifts under it (collapsing sections):
+            # if the page did not start to change, submit the form with the button as a browser would
+            WebDriverWait(self.d, 5).until(EC.staleness_of(html))
+        except TimeoutException:
+            self.d.execute_script("arguments[0].form.requestSubmit(arguments[0]);", button)
+            self.wait(EC.staleness_of(html), "the form to be submitted")
         self.ready()
         errors = self.form_errors()
         if errors:
