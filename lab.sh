@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
-# The main job on this machine's lab: install what is missing, bring the lab up, build the base image, show status.
+# The main job on this machine's lab: install what is missing, bring the 3-node lab up, build every image,
+# deploy the HA stack, seed the shop through its admin UI, and print where to look.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
-python3 -m invoke lab.up build.base --cluster lab lab.status
+python3 -m invoke lab.up build deploy quickstart status
+state="${PXC_STATE_DIR:-$HOME/.local/state/pretix-cluster}/lab/shop"
+cat <<EOT
+
+Where to look:
+  shop:      http://127.0.0.1:8080/demo/conf/
+  admin:     http://127.0.0.1:8080/control/   (admin@localhost, password in $state/admin_password)
+  API token: $state/api_token
+  status:    inv status     logs: inv logs web     buy a ticket: inv buy
+EOT

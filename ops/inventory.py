@@ -1,7 +1,6 @@
 """Cluster inventory: one YAML file per cluster, validated before anything touches a node."""
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,14 +245,6 @@ def _resolve(base_dir: Path, p: str) -> str:
 
 def _readable(p: str) -> bool:
     return os.path.isfile(p) and os.access(p, os.R_OK)
-
-
-def is_ip(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-        return True
-    except ValueError:
-        return False
 
 
 def dump_cluster(data: dict) -> str:

@@ -309,13 +309,3 @@ def _is_manager(spec: LabSpec, node: str) -> bool:
     index = int(node[1:])
     managers = 1 if spec.nodes < 3 else 3 if spec.nodes < 5 else 5
     return index <= managers
-
-
-def processes(spec: LabSpec) -> list[tuple[str, list[str]]]:
-    """Every long-running lab process we start with Popen (name -> argv), in start order."""
-    procs = [("dns", dns_argv(spec)), ("tinyproxy", tinyproxy_argv(spec)), ("egress", egress_host_argv(spec))]
-    for n in spec.node_names():
-        procs.append((f"{n}-egress", egress_node_argv(spec, n)))
-    procs += [("registry", registry_argv(spec)), ("entry-node", entry_node_argv(spec)),
-              ("entry", entry_host_argv(spec))]
-    return procs
