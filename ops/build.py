@@ -1,6 +1,7 @@
 """`inv build`: every image of the stack built on the cluster's build node and pushed to its registry."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -33,6 +34,16 @@ def base(c, cluster=None, force=False):
     say(f"base: {result} ({time.monotonic() - started:.1f}s)")
 
 
+def recorded_tags(state: Path) -> dict:
+    path = state / "built_tags.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def record_tags(state: Path, built: dict) -> None:
+    """What the registry holds for each image after this build (deploy's default)."""
+    (state / "built_tags.json").write_text(json.dumps({**recorded_tags(state), **built}, indent=2) + "\n")
+
+
 class BuildProgress:
     """Shows the builder's step lines (not every pip line) and keeps the tail for error messages."""
 
@@ -56,9 +67,9 @@ class BuildProgress:
         return self.steps_after_from > 0 and self.cached >= self.steps_after_from
 
 
-def build_images(remote: Remote, cl, names: list[str], tag: str, cas: list[Path], no_cache: bool) -> dict:
+def build_images(remote: Remote, cl, names: list[str], tags: dict, cas: list[Path], no_cache: bool) -> dict:
     node = cl.node(cl.build_node)
-    work = f"{REMOTE_DIR}/{tag}"
+    work = f"{REMOTE_DIR}/{tags[names[0]]}"
     with tempfile.NamedTemporaryFile(suffix=".tar.gz") as tmp:
         tmp.write(images.contexts_tarball(names, cas))
         tmp.flush()
@@ -70,13 +81,13 @@ def build_images(remote: Remote, cl, names: list[str], tag: str, cas: list[Path]
         for name in names:
             started = time.monotonic()
             progress = BuildProgress(name)
-            r = remote.stream(node, images.build_command(cl, name, tag, f"{work}/{name}", no_cache), progress)
+            r = remote.stream(node, images.build_command(cl, name, tags, f"{work}/{name}", no_cache), progress)
             if not r.ok:
                 raise OpsError(f"build of {name} failed on {node.name}: "
                                + (r.error or " | ".join(progress.tail[-5:])))
-            remote.check(node, commands.image_push(images.image_ref(cl, name, tag)), timeout=900, echo=False)
+            remote.check(node, commands.image_push(images.image_ref(cl, name, tags[name])), timeout=900, echo=False)
             timings[name] = round(time.monotonic() - started, 1)
-            say(f"  [{name}] built and pushed {images.image_ref(cl, name, tag)} in {timings[name]}s"
+            say(f"  [{name}] built and pushed {images.image_ref(cl, name, tags[name])} in {timings[name]}s"
                 + (" (all steps from cache)" if progress.all_cached else ""))
     finally:
         remote.run(node, commands.sh("rm", "-rf", work), echo=False)
@@ -88,7 +99,8 @@ def build_images(remote: Remote, cl, names: list[str], tag: str, cas: list[Path]
     "no_cache": "build without the layer cache",
     "extra_ca": "extra CA certificate file trusted inside images (e.g. an intercepting proxy's); "
                 "'auto' = this machine's /usr/local/share/ca-certificates/*.crt; 'none' = nothing",
-    "tag": "image tag (default: a hash of the build contexts, so unchanged sources keep their tag)",
+    "tag": "one tag for every image (default: a hash of each image's sources, so unchanged images keep "
+           "their tag and their services are not restarted by a deploy)",
     "cluster": CLUSTER_HELP,
 })
 @expected_errors
@@ -96,7 +108,7 @@ def build(c, only=None, no_cache=False, extra_ca=None, tag=None, cluster=None):
     """Build every image of the stack on the build node (with visible progress) and push it to the registry."""
     cl = load(c, cluster)
     names = images.select(only)
-    tag = tag or images.content_tag()
+    tags = images.tags_for(tag)
     cas = images.extra_ca_files(extra_ca or setting(c, "build_extra_ca", "auto"))
     for ca in cas:
         if not ca.is_file():
@@ -105,12 +117,11 @@ def build(c, only=None, no_cache=False, extra_ca=None, tag=None, cluster=None):
     with Remote(cl, echo=False) as remote:
         registry_reachable(remote, cl)
         say(f"build: base image: {ensure_base(remote, cl, cache_dir(c), setting(c, 'debian_mirror'))}")
-        say(f"build: {', '.join(names)} as :{tag} on {cl.build_node}"
+        say(f"build: {', '.join(f'{n}:{tags[n]}' for n in names)} on {cl.build_node}"
             + (f" via proxy {cl.proxy}" if cl.proxy else "") + (f", {len(cas)} extra CA" if cas else ""))
-        timings = build_images(remote, cl, names, tag, cas, no_cache)
-    (state_dir(c, cl.name) / "last_tag").write_text(tag + "\n")
-    say(f"build: done in {time.monotonic() - started:.0f}s; deploy with `inv deploy --cluster {cl.name}`"
-        f" (tag {tag})")
+        timings = build_images(remote, cl, names, tags, cas, no_cache)
+    record_tags(state_dir(c, cl.name), {n: tags[n] for n in names})
+    say(f"build: done in {time.monotonic() - started:.0f}s; deploy with `inv deploy --cluster {cl.name}`")
     return timings
 
 

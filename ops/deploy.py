@@ -16,6 +16,7 @@ from . import commands, images, secrets, stack as S, stackconfig
 from .context import PROJECT, expected_errors, load, setting, state_dir, task
 from .errors import OpsError, RemoteError
 from .remote import Remote, say
+from .build import recorded_tags
 from .swarm import swarm_facts
 
 STACK_FILE = PROJECT / "stack" / "pretix.yml"
@@ -52,13 +53,14 @@ def deploy_lock(remote: Remote, node, stack: str):
         remote.run(node, commands.sh("rm", "-rf", path), echo=False)
 
 
-def require_images(remote: Remote, cl, tag: str) -> None:
+def require_images(remote: Remote, cl, tags: dict, explicit: str | None) -> None:
     node = cl.node(cl.build_node)
     missing = [n for n in stackconfig.IMAGE_ORDER
-               if not remote.run(node, images.manifest_probe(cl, n, tag), echo=False).ok]
+               if not remote.run(node, images.manifest_probe(cl, n, tags[n]), echo=False).ok]
     if missing:
-        raise OpsError(f"image tag {tag} is missing in registry {cl.registry} for {', '.join(missing)}: "
-                       f"run `inv build --tag {tag} --cluster {cl.name}`")
+        which = ", ".join(f"{n}:{tags[n]}" for n in missing)
+        fix = f"inv build --tag {explicit} --cluster {cl.name}" if explicit else f"inv build --cluster {cl.name}"
+        raise OpsError(f"images missing in registry {cl.registry}: {which}: run `{fix}`")
 
 
 def ensure_secrets(remote: Remote, mgr, cl, state: Path, rotate=()) -> dict:
@@ -134,7 +136,7 @@ def explain_failure(remote: Remote, mgr, stack: str, services) -> None:
 
 
 @task(help={
-    "tag": "image tag to deploy (default: the last `inv build`, else the hash of the current sources)",
+    "tag": "deploy this tag for every image (default: what the last `inv build` pushed, per image)",
     "web": "number of pretix web replicas (default 2)",
     "workers": "number of Celery worker replicas (default 1)",
     "rotate": "regenerate this secret before deploying (only django_secret)",
@@ -146,18 +148,18 @@ def deploy(c, tag=None, web=2, workers=1, rotate=None, timeout=900, cluster=None
     """Deploy the stack: lock, secrets, node labels, stack deploy, migrations once, wait until healthy."""
     cl = load(c, cluster)
     state = state_dir(c, cl.name)
-    last = state / "last_tag"
-    tag = tag or (last.read_text().strip() if last.exists() else images.content_tag())
+    tags = images.tags_for(tag, recorded_tags(state))
     started = time.monotonic()
     with Remote(cl, echo=False) as remote:
         mgr = first_manager(remote)
         with deploy_lock(remote, mgr, cl.stack):
-            say(f"deploy: {cl.stack}:{tag} to {cl.name} via {mgr.name}")
-            require_images(remote, cl, tag)
+            say(f"deploy: {cl.stack} to {cl.name} via {mgr.name}: "
+                + ", ".join(f"{n}:{t}" for n, t in tags.items()))
+            require_images(remote, cl, tags, tag)
             names = ensure_secrets(remote, mgr, cl, state, (rotate,) if rotate else ())
             for line in ensure_placement(remote, mgr, cl):
                 say(f"  label {line}")
-            env = stackconfig.stack_env(cl.registry, tag, names, int(web), int(workers), 80)
+            env = stackconfig.stack_env(cl.registry, tags, names, int(web), int(workers), 80)
             before = service_versions(remote, mgr, cl.stack)
             remote_file = f"/tmp/pxc-{cl.stack}-stack.yml"
             remote.put(mgr, str(STACK_FILE), remote_file)
@@ -168,7 +170,7 @@ def deploy(c, tag=None, web=2, workers=1, rotate=None, timeout=900, cluster=None
             changed = sorted(s for s, v in after.items() if before.get(s) != v)
             say(f"  services changed: {', '.join(changed) if changed else 'none (nothing to do)'}")
             took = wait_converged(remote, mgr, cl.stack, float(timeout))
-    (state / "deployed_tag").write_text(tag + "\n")
+    (state / "deployed_tags.json").write_text(json.dumps(tags, indent=2) + "\n")
     say(f"deploy: healthy after {time.monotonic() - started:.0f}s (converged in {took:.0f}s). Shop: {cl.public_url}")
 
 
@@ -278,14 +280,16 @@ def redis_line(remote: Remote, cl) -> str:
 def status(c, cluster=None):
     """One screen: services (desired/running and nodes), PostgreSQL primary + lag, Redis master, URL."""
     cl = load(c, cluster)
-    deployed = state_dir(c, cl.name) / "deployed_tag"
+    deployed = state_dir(c, cl.name) / "deployed_tags.json"
     with Remote(cl, echo=False) as remote:
         mgr = first_manager(remote)
         services, tasks = snapshot(remote, mgr, cl.stack)
         if not services:
             raise OpsError(f"stack {cl.stack} is not deployed on {cl.name}: run `inv deploy --cluster {cl.name}`")
-        tag = deployed.read_text().strip() if deployed.exists() else "?"
-        say(f"stack {cl.stack} on {cl.name} (tag {tag}): {cl.public_url}")
+        tags = json.loads(deployed.read_text()) if deployed.exists() else {}
+        say(f"stack {cl.stack} on {cl.name}: {cl.public_url}")
+        if tags:
+            say("  images: " + ", ".join(f"{n}:{t}" for n, t in tags.items()))
         say(f"  {'service':13} {'running':8} nodes")
         for s in services:
             nodes = sorted({t.node for t in tasks if t.service == s.name and t.desired == "Running"

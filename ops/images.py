@@ -76,8 +76,17 @@ def _add_dir(tar: tarfile.TarFile, arcname: str) -> None:
     tar.addfile(info)
 
 
-def content_tag(names: list[str] = list(IMAGE_ORDER), images_dir: Path = IMAGES_DIR) -> str:
-    """A tag derived from the build contexts: unchanged sources give the same tag (and a no-op deploy)."""
+# an image's tag also covers what it is built from: nginx copies pretix's static files
+BUILT_FROM = {"nginx": ("pretix",)}
+
+
+def content_tags(names=IMAGE_ORDER, images_dir: Path = IMAGES_DIR) -> dict[str, str]:
+    """A tag per image from its build context: unchanged sources keep their tag, so a deploy restarts
+    only the services whose image really changed."""
+    return {name: _hash_tag([*BUILT_FROM.get(name, ()), name], images_dir) for name in names}
+
+
+def _hash_tag(names, images_dir: Path) -> str:
     h = hashlib.sha256()
     for name in names:
         for f in context_files(name, images_dir):
@@ -85,16 +94,25 @@ def content_tag(names: list[str] = list(IMAGE_ORDER), images_dir: Path = IMAGES_
     return "c" + h.hexdigest()[:12]
 
 
-def build_command(cluster: Cluster, name: str, tag: str, context_dir: str, no_cache: bool = False) -> str:
+def tags_for(tag: str | None, recorded: dict | None = None) -> dict[str, str]:
+    """--tag T means T for every image; otherwise what the last build recorded, else the sources' tags."""
+    if tag:
+        return {name: tag for name in IMAGE_ORDER}
+    if recorded and set(recorded) >= set(IMAGE_ORDER):
+        return {name: recorded[name] for name in IMAGE_ORDER}
+    return content_tags()
+
+
+def build_command(cluster: Cluster, name: str, tags: dict, context_dir: str, no_cache: bool = False) -> str:
     args = ["build", "--network", "host", "--build-arg", f"BASE_IMAGE={base_ref(cluster)}"]
     if name == "nginx":
-        args += ["--build-arg", f"PRETIX_IMAGE={image_ref(cluster, 'pretix', tag)}"]
+        args += ["--build-arg", f"PRETIX_IMAGE={image_ref(cluster, 'pretix', tags['pretix'])}"]
     if cluster.proxy:
         for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
             args += ["--build-arg", f"{var}={cluster.proxy}"]
     if no_cache:
         args.append("--no-cache")
-    args += ["--tag", image_ref(cluster, name, tag), context_dir]
+    args += ["--tag", image_ref(cluster, name, tags[name]), context_dir]
     return commands.docker(*args)
 
 

@@ -112,9 +112,14 @@ def secret_name(key: str, content: str) -> str:
     return f"pxc_{key}_{digest}"
 
 
+def tag_var(image: str) -> str:
+    """The stack variable holding an image's tag: each image keeps its own, so unchanged images do not restart."""
+    return "TAG_" + image.upper().replace("-", "_")
+
+
 def stack_env(
     registry: str,
-    tag: str,
+    tags: "str | dict",
     secret_names: dict,
     web_replicas: int = 2,
     worker_replicas: int = 1,
@@ -126,9 +131,14 @@ def stack_env(
         raise ValueError(f"missing secret names for {', '.join(missing)}")
     if int(web_replicas) < 1 or int(worker_replicas) < 1:
         raise ValueError("web_replicas and worker_replicas must be >= 1")
+    if isinstance(tags, str):
+        tags = {name: tags for name in IMAGE_ORDER}
+    missing_tags = [n for n in IMAGE_ORDER if not tags.get(n)]
+    if missing_tags:
+        raise ValueError(f"missing image tags for {', '.join(missing_tags)}")
     env = {
         "REGISTRY": registry.rstrip("/"),
-        "TAG": tag,
+        **{tag_var(name): tags[name] for name in IMAGE_ORDER},
         "WEB_REPLICAS": str(int(web_replicas)),
         "WORKER_REPLICAS": str(int(worker_replicas)),
         "HTTP_PORT": str(int(http_port)),

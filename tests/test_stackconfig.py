@@ -18,6 +18,7 @@ from ops.stackconfig import (  # noqa: E402
     render_pretix_cfg,
     secret_name,
     stack_env,
+    tag_var,
 )
 
 FIXED = {
@@ -137,7 +138,13 @@ def test_stack_env_whole():
     names = {k: f"pxc_{k}_0123456789" for k in SECRET_KEYS}
     assert stack_env("registry.lab:5000/", "v1", names) == {
         "REGISTRY": "registry.lab:5000",
-        "TAG": "v1",
+        "TAG_PRETIX": "v1",
+        "TAG_POSTGRES": "v1",
+        "TAG_PGPOOL": "v1",
+        "TAG_REDIS": "v1",
+        "TAG_REDIS_PROXY": "v1",
+        "TAG_NGINX": "v1",
+        "TAG_MAILSINK": "v1",
         "WEB_REPLICAS": "2",
         "WORKER_REPLICAS": "1",
         "HTTP_PORT": "80",
@@ -172,5 +179,17 @@ def test_stack_file_uses_every_secret_and_label():
         assert f"name: ${{SECRET_{key.upper()}:?" in text
     for label in NODE_LABELS:
         assert f"node.labels.{label} == true" in text
-    for var in ("${REGISTRY:-", "${TAG:-", "${WEB_REPLICAS:-2}", "${WORKER_REPLICAS:-1}", "${HTTP_PORT:-80}"):
+    for var in ("${REGISTRY:-", "${WEB_REPLICAS:-2}", "${WORKER_REPLICAS:-1}", "${HTTP_PORT:-80}"):
         assert var in text
+    for image in IMAGE_ORDER:
+        assert f"pretix-cluster/{image}:${{{tag_var(image)}:-latest}}" in text
+    assert "${TAG:-" not in text
+
+
+def test_stack_env_takes_a_tag_per_image():
+    names = {k: k for k in SECRET_KEYS}
+    tags = {n: f"c{i}" for i, n in enumerate(IMAGE_ORDER)}
+    env = stack_env("r", tags, names)
+    assert (env["TAG_PRETIX"], env["TAG_REDIS_PROXY"], env["TAG_MAILSINK"]) == ("c0", "c4", "c6")
+    with pytest.raises(ValueError):
+        stack_env("r", {"pretix": "x"}, names)

@@ -1,0 +1,99 @@
+"""Image build data: per-image content tags, build contexts and the docker build command line."""
+import io
+import tarfile
+
+import pytest
+
+from ops import images
+from ops.errors import OpsError
+from ops.inventory import parse_cluster
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    for name in ("pretix", "nginx", "redis"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text(f"FROM x\n# {name}\n")
+    (tmp_path / "pretix" / "extra-ca").mkdir()
+    (tmp_path / "pretix" / "extra-ca" / "local.crt").write_text("ignored: the build adds its own")
+    return tmp_path
+
+
+def cluster(tmp_path, proxy=None):
+    (tmp_path / "k").write_text("k")
+    (tmp_path / "kh").write_text("h")
+    data = {"registry": "10.0.0.1:5000", "ssh": {"key_file": "k", "known_hosts": "kh"},
+            "nodes": [{"name": "n1", "address": "10.0.0.1"}]}
+    if proxy:
+        data["proxy"] = proxy
+    return parse_cluster(data, path=str(tmp_path / "c.yaml"))
+
+
+def test_tags_change_only_for_the_image_whose_sources_changed(ctx):
+    before = images.content_tags(("pretix", "nginx", "redis"), ctx)
+    (ctx / "redis" / "Dockerfile").write_text("FROM x\n# changed\n")
+    after = images.content_tags(("pretix", "nginx", "redis"), ctx)
+    assert after["pretix"] == before["pretix"] and after["nginx"] == before["nginx"]
+    assert after["redis"] != before["redis"]
+
+
+def test_nginx_tag_follows_pretix_because_it_copies_its_static_files(ctx):
+    before = images.content_tags(("pretix", "nginx"), ctx)
+    (ctx / "pretix" / "Dockerfile").write_text("FROM y\n")
+    after = images.content_tags(("pretix", "nginx"), ctx)
+    assert after["nginx"] != before["nginx"]
+
+
+def test_extra_ca_folder_is_not_part_of_the_tag(ctx):
+    before = images.content_tags(("pretix",), ctx)
+    (ctx / "pretix" / "extra-ca" / "other.crt").write_text("x")
+    assert images.content_tags(("pretix",), ctx) == before
+
+
+def test_explicit_tag_wins_then_recorded_tags():
+    assert set(images.tags_for("v7").values()) == {"v7"}
+    recorded = {n: f"r-{n}" for n in images.IMAGE_ORDER}
+    assert images.tags_for(None, recorded) == recorded
+    assert images.tags_for(None, {"pretix": "only-one"}) == images.content_tags()
+
+
+def test_contexts_tarball_has_extra_ca_in_every_context(ctx, tmp_path):
+    ca = tmp_path / "proxy.crt"
+    ca.write_text("CERT")
+    tar = tarfile.open(fileobj=io.BytesIO(images.contexts_tarball(["pretix", "redis"], [ca], ctx)))
+    assert sorted(tar.getnames()) == ["pretix/Dockerfile", "pretix/extra-ca", "pretix/extra-ca/extra-0.crt",
+                                      "redis/Dockerfile", "redis/extra-ca", "redis/extra-ca/extra-0.crt"]
+    assert {m.mtime for m in tar.getmembers()} == {0}
+
+
+def test_build_command_for_nginx_behind_a_proxy(tmp_path):
+    cl = cluster(tmp_path, proxy="http://127.0.0.1:3128")
+    tags = {n: f"t-{n}" for n in images.IMAGE_ORDER}
+    assert images.build_command(cl, "nginx", tags, "/var/tmp/b/nginx") == (
+        "docker build --network host --build-arg BASE_IMAGE=10.0.0.1:5000/pretix-cluster/base:bookworm "
+        "--build-arg PRETIX_IMAGE=10.0.0.1:5000/pretix-cluster/pretix:t-pretix "
+        "--build-arg http_proxy=http://127.0.0.1:3128 --build-arg https_proxy=http://127.0.0.1:3128 "
+        "--build-arg HTTP_PROXY=http://127.0.0.1:3128 --build-arg HTTPS_PROXY=http://127.0.0.1:3128 "
+        "--tag 10.0.0.1:5000/pretix-cluster/nginx:t-nginx /var/tmp/b/nginx")
+
+
+def test_build_command_without_proxy_and_cache(tmp_path):
+    cl = cluster(tmp_path)
+    assert images.build_command(cl, "redis", {"redis": "v1"}, "/w/redis", no_cache=True) == (
+        "docker build --network host --build-arg BASE_IMAGE=10.0.0.1:5000/pretix-cluster/base:bookworm "
+        "--no-cache --tag 10.0.0.1:5000/pretix-cluster/redis:v1 /w/redis")
+
+
+def test_select_keeps_dependency_order_and_rejects_unknown():
+    assert images.select("nginx,pretix") == ["pretix", "nginx"]
+    with pytest.raises(OpsError) as e:
+        images.select("pretix,nope")
+    assert str(e.value) == ("unknown image nope: choose from pretix, postgres, pgpool, redis, redis-proxy, "
+                            "nginx, mailsink")
+
+
+def test_base_mirror_is_read_from_apt_sources_not_hard_coded():
+    from ops.base import parse_mirror
+    assert parse_mirror("Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n") == \
+        "http://mirror.example/debian"
+    assert parse_mirror("deb [arch=amd64] http://m.example/debian bookworm main\n") == "http://m.example/debian"
