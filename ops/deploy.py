@@ -91,10 +91,13 @@ def ensure_placement(remote: Remote, mgr, cl) -> list[str]:
     return changes
 
 
-def service_versions(remote: Remote, mgr, stack: str) -> dict:
-    r = remote.run(mgr, f"docker service inspect --format '{{{{.Spec.Name}}}} {{{{.Version.Index}}}}' "
-                        f"$(docker service ls -q --filter label=com.docker.stack.namespace={stack})", echo=False)
-    return dict(line.split() for line in r.stdout.splitlines() if line.strip()) if r.ok else {}
+def service_specs(remote: Remote, mgr, stack: str) -> dict:
+    """A digest of each service's spec: a no-op `stack deploy` bumps versions but leaves specs equal."""
+    r = remote.run(mgr, f"for s in $(docker service ls -q --filter label=com.docker.stack.namespace={stack}); do "
+                        f"echo \"$(docker service inspect --format '{{{{.Spec.Name}}}}' $s) "
+                        f"$(docker service inspect --format '{{{{json .Spec}}}}' $s | sha256sum | cut -c1-16)\"; done",
+                   echo=False)
+    return dict(line.split() for line in r.stdout.splitlines() if len(line.split()) == 2) if r.ok else {}
 
 
 def snapshot(remote: Remote, mgr, stack: str):
@@ -160,13 +163,13 @@ def deploy(c, tag=None, web=2, workers=1, rotate=None, timeout=900, cluster=None
             for line in ensure_placement(remote, mgr, cl):
                 say(f"  label {line}")
             env = stackconfig.stack_env(cl.registry, tags, names, int(web), int(workers), 80)
-            before = service_versions(remote, mgr, cl.stack)
+            before = service_specs(remote, mgr, cl.stack)
             remote_file = f"/tmp/pxc-{cl.stack}-stack.yml"
             remote.put(mgr, str(STACK_FILE), remote_file)
             r = remote.run(mgr, S.stack_deploy(cl.stack, remote_file, env), timeout=300)
             if not r.ok:
                 raise OpsError(f"docker stack deploy failed: {r.describe()}")
-            after = service_versions(remote, mgr, cl.stack)
+            after = service_specs(remote, mgr, cl.stack)
             changed = sorted(s for s, v in after.items() if before.get(s) != v)
             say(f"  services changed: {', '.join(changed) if changed else 'none (nothing to do)'}")
             took = wait_converged(remote, mgr, cl.stack, float(timeout))
