@@ -57,3 +57,17 @@ def lab(clusters_dir):
     yield {"dir": clusters_dir, "first_up": first}
     if not os.environ.get("PXC_KEEP_TEST_LAB"):
         inv("lab.down", "--purge", check=False)
+
+
+@pytest.fixture(scope="session")
+def stack(clusters_dir):
+    """A deployed stack on its own 3-node lab. The lab keeps its images between runs; the stack and its
+    data are removed at the end."""
+    need_root()
+    inv("lab.up", lab=STACK_LAB)
+    build = inv("build", lab=STACK_LAB, timeout=3000)
+    deploy = inv("deploy", lab=STACK_LAB, timeout=1800)
+    yield {"build": build, "deploy": deploy, "dir": clusters_dir}
+    if not os.environ.get("PXC_KEEP_TEST_LAB"):
+        inv("destroy", "--volumes", "--yes", lab=STACK_LAB, check=False, timeout=300)
+        inv("lab.down", lab=STACK_LAB, check=False)

@@ -1,0 +1,131 @@
+"""The HA stack for real on a 3-node lab: build, deploy, converge, serve pretix through nginx."""
+import json
+import os
+import re
+import time
+import urllib.request
+
+import pytest
+
+from conftest import STACK_LAB, inv
+
+pytestmark = pytest.mark.integration
+URL = f"http://127.0.0.1:{STACK_LAB['PXC_LAB_HTTP_PORT']}"
+
+
+def sinv(*args, **kw):
+    return inv(*args, lab=STACK_LAB, **kw)
+
+
+def get(path: str, timeout: float = 10) -> tuple[int, str]:
+    """HTTP from the host to the lab's loopback forwarder (never to a lab address)."""
+    try:
+        with urllib.request.urlopen(URL + path, timeout=timeout) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def on_node(service: str, command: str) -> str:
+    """Run command inside the container of a service, wherever it runs (over SSH, via cluster.run)."""
+    inner = command.replace("'", "'\"'\"'")
+    p = sinv("cluster.run", f"c=$(docker ps -q --filter label=com.docker.swarm.service.name=pretix_{service}"
+                            f" | head -n1); [ -z \"$c\" ] || docker exec $c sh -c '{inner}'", check=False)
+    return p.stdout
+
+
+def test_healthcheck_through_nginx(stack):
+    status, body = get("/healthcheck/")
+    assert status == 200, body[:300]
+
+
+def test_control_login_page_and_its_css(stack):
+    status, html = get("/control/login")
+    if status in (301, 302):
+        status, html = get("/control/login/")
+    assert status == 200
+    assert "csrfmiddlewaretoken" in html
+    css = re.findall(r'href="(/static/[^"]+\.css)"', html)
+    assert css, "login page links no stylesheet"
+    status, body = get(css[0])
+    assert status == 200 and len(body) > 1000
+
+
+def test_status_shows_a_converged_ha_cluster(stack):
+    out = sinv("status").stdout
+    assert "converged: yes" in out
+    assert re.search(r"postgres: primary pg\d; standbys: pg\d streaming lag \d+ B, pg\d streaming lag \d+ B", out), out
+    m = re.search(r"redis: sentinels 3/3 say master is (redis\d); roles: (.*)", out)
+    assert m, out
+    roles = dict(r.split("=") for r in m.group(2).split(", "))
+    assert sorted(roles.values()) == ["master", "slave", "slave"]
+    assert roles[m.group(1)] == "master"
+
+
+def test_pg_members_on_three_nodes_and_exactly_one_cron(stack):
+    ps = sinv("cluster.run", "docker stack ps pretix --filter desired-state=running --format '{{.Name}} {{.Node}}'",
+              "--node", "n1").stdout
+    running = dict(line.split()[:2] for line in ps.splitlines() if line.startswith("pretix_"))
+    assert len({running["pretix_pg1.1"], running["pretix_pg2.1"], running["pretix_pg3.1"]}) == 3
+    assert sum(1 for name in running if name.startswith("pretix_cron.")) == 1
+
+
+def test_migrations_ran_once(stack):
+    ps = sinv("cluster.run", "docker service ps pretix_migrate --format '{{.CurrentState}}'", "--node", "n1").stdout
+    assert sum(1 for line in ps.splitlines() if line.startswith("Complete")) == 1, ps
+
+
+def test_pgpool_and_haproxy_reach_the_primary_and_master(stack):
+    out = on_node("redis1", "redis-cli -h redis-proxy -p 6379 role | head -n1")
+    assert "master" in out
+    out = on_node("web", "python -m pretix shell -c \"from django.db import connection; c = connection.cursor(); "
+                         "c.execute('select pg_is_in_recovery()'); print('recovery', c.fetchone()[0])\"")
+    assert "recovery False" in out
+
+
+def test_no_password_in_service_specs_or_output(stack, clusters_dir):
+    state = os.environ["PXC_STATE_DIR"]
+    values = json.load(open(os.path.join(state, "stacktest", "secrets.json")))
+    inspect = sinv("cluster.run", "docker service inspect $(docker service ls -q)", "--node", "n1").stdout
+    for value in values.values():
+        assert value not in inspect
+        assert value not in stack["deploy"].stdout + stack["deploy"].stderr
+        assert value not in stack["build"].stdout
+    mode = os.stat(os.path.join(state, "stacktest", "secrets.json")).st_mode & 0o777
+    assert mode == 0o600
+
+
+def test_second_deploy_changes_nothing(stack):
+    started = time.monotonic()
+    out = sinv("deploy").stdout
+    assert "services changed: none (nothing to do)" in out
+    assert time.monotonic() - started < 120  # generous bound; the benchmark records the real figure
+
+
+def test_second_build_is_a_cache_hit(stack):
+    out = sinv("build", timeout=1200).stdout
+    assert out.count("(all steps from cache)") == 7, out
+
+
+def test_bad_input_gives_one_clear_line(stack):
+    p = sinv("deploy", "--cluster", "nope", check=False)
+    assert p.returncode == 1 and p.stderr.startswith("error: unknown cluster 'nope'")
+    p = sinv("deploy", "--tag", "no-such-tag", check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip().startswith("error: images missing in registry 10.80.0.11:5000: pretix:no-such-tag, ")
+    assert p.stderr.strip().endswith("run `inv build --tag no-such-tag --cluster stacktest`")
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_registry_down_is_named(stack):
+    from ops import labrun
+    from ops.labspec import LabSpec
+    spec = LabSpec(name="pxstack", cluster="stacktest", subnet="10.80.0", http_port=28180, egress_port=28890)
+    labrun.kill(labrun.alive(spec, "registry"))
+    try:
+        p = sinv("build", check=False)
+        assert p.returncode == 1
+        assert p.stderr.strip() == ("error: registry 10.80.0.11:5000 does not answer from n1: start it "
+                                    "(lab: `inv lab.up`) or fix `registry:` in " + str(stack["dir"] / "stacktest.yaml"))
+    finally:
+        sinv("lab.up")
