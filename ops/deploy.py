@@ -264,7 +264,10 @@ def database_line(remote: Remote, cl) -> str:
     repl = probe(remote, cl, primaries[:1], S.PG_REPLICATION, "postgres").get(primaries[0], "")
     parts = repl.split()
     standbys = [f"{parts[i]} {parts[i + 1]} lag {parts[i + 2]} B" for i in range(0, len(parts) - 2, 3)]
-    warn = f" WARNING: {len(primaries)} primaries {primaries}" if len(primaries) > 1 else ""
+    warn = f"; WARNING: {len(primaries)} primaries {primaries}" if len(primaries) > 1 else ""
+    streaming = sum(1 for i in range(0, len(parts) - 2, 3) if parts[i + 1] == "streaming")
+    if streaming < len(S.PG_SERVICES) - 1:
+        warn += f"; DEGRADED: {streaming} of {len(S.PG_SERVICES) - 1} standbys streaming"
     return f"postgres: primary {primaries[0]}; standbys: {', '.join(standbys) or 'NONE streaming'}{warn}"
 
 
