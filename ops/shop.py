@@ -46,7 +46,7 @@ def quickstart(c, seed=None, screenshots=None, tickets=None, organizer=None, eve
 @expected_errors
 def buy(c, count=1, seed=None, cluster=None):
     """Buy tickets through the shop as a browser does, then find each order through the REST API."""
-    from loadtest.journey import api_order, buy_ticket
+    from loadtest.journey import JourneyError, api_order, buy_ticket
     from ops.seedfile import load_seed
 
     count = int(count)
@@ -60,9 +60,15 @@ def buy(c, count=1, seed=None, cluster=None):
     token = token_file.read_text().strip()
     org, ev = s.organizer.slug, s.event.slug
     for i in range(count):
-        with requests.Session() as session:
-            r = buy_ticket(session, cl.public_url, org, ev, n=i + 1)
-        order = api_order(cl.public_url, token, org, ev, r.code)
+        try:
+            with requests.Session() as session:
+                r = buy_ticket(session, cl.public_url, org, ev, n=i + 1)
+            order = api_order(cl.public_url, token, org, ev, r.code)
+        except JourneyError as exc:
+            raise OpsError(f"purchase {i + 1} failed: {exc}") from None
+        except requests.RequestException as exc:
+            raise OpsError(f"the REST API refused the lookup ({exc}); the saved token may belong to another "
+                           f"organizer: run `inv quickstart --cluster {cl.name}`") from None
         if not order:
             raise OpsError(f"order {r.code} was bought but the API does not know it")
         say(f"  order {r.code}: {ORDER_STATUS.get(order['status'], order['status'])} ({r.seconds:.1f}s)")
