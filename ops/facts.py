@@ -57,12 +57,14 @@ def parse_docker_info(output: str) -> SwarmFact:
     )
 
 
+def json_lines(output: str) -> list[dict]:
+    """docker ... --format '{{json .}}' prints one JSON object per line."""
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
 def parse_node_ls(output: str) -> list[SwarmNodeRow]:
     rows = []
-    for line in output.splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for r in json_lines(output):
         rows.append(SwarmNodeRow(
             node_id=r["ID"],
             hostname=r["Hostname"],

@@ -247,14 +247,18 @@ def ensure_process(spec: L.LabSpec, what: str, argv: list[str], ready, timeout: 
     return [f"started {what}"]
 
 
-def _socket_answers(path: Path) -> bool:
+def _unix_answers(path: Path, request: bytes = b"", expect: bytes = b"", timeout: float = 2) -> bool:
+    """Something listens on the unix socket (and, given a request, answers with expect)."""
     import socket as s
     if not path.exists():
         return False
     sock = s.socket(s.AF_UNIX, s.SOCK_STREAM)
-    sock.settimeout(1)
+    sock.settimeout(timeout)
     try:
         sock.connect(str(path))
+        if request:
+            sock.sendall(request)
+            return expect in sock.recv(256)
         return True
     except OSError:
         return False
@@ -262,21 +266,12 @@ def _socket_answers(path: Path) -> bool:
         sock.close()
 
 
+def _socket_answers(path: Path) -> bool:
+    return _unix_answers(path, timeout=1)
+
+
 def _docker_ping(spec: L.LabSpec, node: str) -> bool:
-    import socket as s
-    path = spec.docker_sock(node)
-    if not path.exists():
-        return False
-    sock = s.socket(s.AF_UNIX, s.SOCK_STREAM)
-    sock.settimeout(2)
-    try:
-        sock.connect(str(path))
-        sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-        return b"200 OK" in sock.recv(256)
-    except OSError:
-        return False
-    finally:
-        sock.close()
+    return _unix_answers(spec.docker_sock(node), b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n", b"200 OK")
 
 
 def _tcp_listening(ns: str, port: int) -> bool:

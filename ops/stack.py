@@ -1,10 +1,10 @@
 """The deployed stack as data: placement labels, docker stack/service/secret commands and their parsers."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from . import commands
+from .facts import json_lines
 from .stackconfig import NODE_LABELS
 
 SPREAD_GROUPS = (("pxc.pg1", "pxc.pg2", "pxc.pg3"), ("pxc.redis1", "pxc.redis2", "pxc.redis3"))
@@ -127,10 +127,7 @@ class ServiceRow:
 
 def parse_service_ls(output: str) -> list[ServiceRow]:
     rows = []
-    for line in output.splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for r in json_lines(output):
         running, _, desired = r["Replicas"].partition("/")
         desired = desired.split(" ")[0]  # "1/1 (max 1 per node)"
         rows.append(ServiceRow(r["Name"], r["Mode"], int(running), int(desired or 0), r["Image"]))
@@ -158,10 +155,7 @@ class TaskRow:
 
 def parse_stack_ps(output: str) -> list[TaskRow]:
     rows = []
-    for line in output.splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for r in json_lines(output):
         rows.append(TaskRow(r["Name"].strip().lstrip("\\_ ").strip(), r["Node"], r["DesiredState"],
                             r["CurrentState"], r.get("Error", ""), r.get("Image", ""), r.get("ID", "")))
     return rows
