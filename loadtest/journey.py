@@ -462,7 +462,10 @@ def _wait_async(c: _Client, base: str, state: AsyncState, step: str, referer: st
                   headers={**AJAX_HEADERS, "Referer": referer})
         if r.status_code == 409 or r.status_code >= 500:
             continue  # transient: poll again (bounded by deadline)
-        state = parse_async(_json(r, step))
+        polled = parse_async(_json(r, step))
+        # a poll answer may omit check_url while the task is still running: keep polling the same URL
+        polled.check_url = polled.check_url or state.check_url
+        state = polled
     if state.success is False:
         raise JourneyError(step, state.message or "the task failed",
                            retryable="busy" in state.message.lower() or "try again" in state.message.lower())
