@@ -552,10 +552,10 @@ def buy_ticket(session, base_url: str, organizer: str, event: str, *, email: str
     if not st.redirect:
         raise JourneyError("checkout/confirm", "no redirect to the order page")
     r = _check(c.req("GET", urljoin(base, st.redirect), "order page"), "order page", "/order/")
-    code, secret = parse_order_url(r.url)
+    code, order_secret = parse_order_url(r.url)
     if not order_page_ok(r.text):
         raise JourneyError("order page", f"order {code}: page does not say 'Thank you'")
-    return PurchaseResult(code=code, secret=secret, order_url=r.url, seconds=round(time.monotonic() - t0, 3),
+    return PurchaseResult(code=code, secret=order_secret, order_url=r.url, seconds=round(time.monotonic() - t0, 3),
                           requests=c.count, assets=n_assets)
 
 
