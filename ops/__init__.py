@@ -1,1 +1,1 @@
-"""pretix-cluster ops: inventory, remote execution, lab, build and deploy tasks."""
+"""pretix-cluster ops: the library under the Invoke tasks, in layers (see ARCHITECTURE.md)."""

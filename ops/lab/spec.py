@@ -22,13 +22,15 @@ ENTRY_NODE_PORT = 80     # the cluster's published HTTP entry on the LB node
 
 @dataclass(frozen=True)
 class LabSpec:
-    name: str = "pxlab"
-    cluster: str = "lab"
-    nodes: int = 3
-    subnet: str = "10.77.0"          # /24, all inside namespaces we create
-    root: str = "/var/lib/pretix-lab"
-    http_port: int = 8080            # host loopback port of the shop
-    egress_port: int = 18888         # host loopback port of the egress proxy
+    """Every field comes from invoke.yaml's lab_* settings (the one place for their defaults)."""
+
+    name: str
+    cluster: str
+    nodes: int
+    subnet: str                      # /24, all inside namespaces we create
+    root: str
+    http_port: int                   # host loopback port of the shop
+    egress_port: int                 # host loopback port of the egress proxy
 
     # --- names and addresses -------------------------------------------------
     @property
@@ -249,8 +251,8 @@ def tinyproxy_argv(spec: LabSpec) -> list[str]:
 
 
 def dns_argv(spec: LabSpec) -> list[str]:
-    """The lab's DNS: NXDOMAIN for every name Docker's embedded DNS forwards (see ops/labdns.py)."""
-    script = Path(__file__).resolve().parent / "labdns.py"
+    """The lab's DNS: NXDOMAIN for every name Docker's embedded DNS forwards (see ops/lab/dns.py)."""
+    script = Path(__file__).resolve().parent / "dns.py"
     return in_ns(spec.net_ns, [sys.executable, str(script), spec.gateway_address, str(spec.dir)])
 
 

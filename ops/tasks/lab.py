@@ -5,45 +5,45 @@ import time
 
 from invoke import Collection
 
-from . import labrun, labspec
+from ..cluster.swarm import ensure_swarm, swarm_summary
+from ..core.inventory import load_cluster
+from ..core.output import say
+from ..core.remote import Remote
+from ..facts.docker import SwarmFact
+from ..lab import runtime, spec as labspec, state, teardown
 from .context import clusters_dir, expected_errors, setting, task
-from .inventory import load_cluster
-from .remote import Remote, say
-from .swarm import ensure_swarm, swarm_summary
-from .facts import SwarmFact
 
 HELP = {
-    "nodes": "number of lab nodes (default 3: three managers, so one node can die)",
-    "name": "lab name: prefix of its namespaces and folder (default from invoke.yaml, pxlab)",
-    "cluster": "inventory name the lab writes (default lab, so other tasks take --cluster lab)",
-    "http_port": "host loopback port where the shop is reachable (default 8080)",
+    "nodes": "number of lab nodes (default from invoke.yaml: 3, three managers, so one node can die)",
+    "name": "lab name: prefix of its namespaces and folder (default from invoke.yaml)",
+    "cluster": "inventory name the lab writes (default from invoke.yaml, so other tasks take --cluster lab)",
+    "http_port": "host loopback port where the shop is reachable (default from invoke.yaml)",
+    "egress_port": "host loopback port of the egress proxy used by image builds (default from invoke.yaml)",
     "purge": "also delete the lab's data: docker images, registry, keys",
 }
 
 
-def spec_from(c, nodes=None, name=None, cluster=None, http_port=None) -> labspec.LabSpec:
+def spec_from(c, nodes=None, name=None, cluster=None, http_port=None, egress_port=None) -> labspec.LabSpec:
     return labspec.LabSpec(
-        name=name or setting(c, "lab_name", "pxlab"),
-        cluster=cluster or setting(c, "lab_cluster", "lab"),
-        nodes=int(nodes or setting(c, "lab_nodes", 3)),
-        subnet=setting(c, "lab_subnet", "10.77.0"),
-        root=setting(c, "lab_root", "/var/lib/pretix-lab"),
-        http_port=int(http_port or setting(c, "lab_http_port", 8080)),
-        egress_port=int(setting(c, "lab_egress_port", 18888)),
+        name=name or setting(c, "lab_name"),
+        cluster=cluster or setting(c, "lab_cluster"),
+        nodes=int(nodes or setting(c, "lab_nodes")),
+        subnet=setting(c, "lab_subnet"),
+        root=setting(c, "lab_root"),
+        http_port=int(http_port or setting(c, "lab_http_port")),
+        egress_port=int(egress_port or setting(c, "lab_egress_port")),
     )
 
 
 def up_lab(c, spec: labspec.LabSpec) -> list[str]:
     started = time.monotonic()
-    changes = labrun.bring_up(spec)
-    path = labrun.write_inventory(spec, clusters_dir(c))
-    cluster = load_cluster(str(path))
-    with Remote(cluster, echo=False) as remote:
+    changes = runtime.bring_up(spec)
+    path = runtime.write_inventory(spec, clusters_dir(c))
+    with Remote(load_cluster(str(path)), echo=False) as remote:
         changes += ensure_swarm(remote, reset_broken=True)
-    if changes:
-        for line in changes:
-            say(f"  changed: {line}")
-    else:
+    for line in changes:
+        say(f"  changed: {line}")
+    if not changes:
         say("  lab is ready: nothing to change")
     say(f"lab {spec.name}: {spec.nodes} nodes up in {time.monotonic() - started:.1f}s; inventory {path}")
     return changes
@@ -51,9 +51,9 @@ def up_lab(c, spec: labspec.LabSpec) -> list[str]:
 
 @task(help={k: v for k, v in HELP.items() if k != "purge"})
 @expected_errors
-def up(c, nodes=None, name=None, cluster=None, http_port=None):
+def up(c, nodes=None, name=None, cluster=None, http_port=None, egress_port=None):
     """Create (or repair) the local lab: N nodes with sshd + dockerd in one swarm, a registry, egress proxy."""
-    spec = spec_from(c, nodes, name, cluster, http_port)
+    spec = spec_from(c, nodes, name, cluster, http_port, egress_port)
     up_lab(c, spec)
     say(f"  next: `inv lab.status`, `inv cluster.check --cluster {spec.cluster}`")
 
@@ -63,11 +63,10 @@ def up(c, nodes=None, name=None, cluster=None, http_port=None):
 def down(c, name=None, cluster=None, purge=False):
     """Stop the lab and remove everything it created (processes, namespaces, mounts, cgroups)."""
     spec = spec_from(c, name=name, cluster=cluster)
-    for line in labrun.tear_down(spec, purge=purge):
+    for line in teardown.tear_down(spec, purge=purge):
         say(f"  {line}")
-    inv = clusters_dir(c) / f"{spec.cluster}.yaml"
-    inv.unlink(missing_ok=True)
-    left = labrun.leftovers(spec)
+    (clusters_dir(c) / f"{spec.cluster}.yaml").unlink(missing_ok=True)
+    left = state.leftovers(spec)
     if left:
         say("lab down, but these remain:\n  " + "\n  ".join(left))
     else:
@@ -85,24 +84,23 @@ def print_status(c, spec: labspec.LabSpec) -> None:
     say(f"lab {spec.name} ({spec.dir})")
     say(f"  {'node':5} {'address':12} {'sshd':5} {'dockerd':8} {'swarm':9} {'role':8} status")
     inv = clusters_dir(c) / f"{spec.cluster}.yaml"
-    state, rows = ({}, None)
+    facts, rows = ({}, None)
     if inv.exists():
         with Remote(load_cluster(str(inv)), echo=False) as remote:
-            state, rows = swarm_summary(remote)
+            facts, rows = swarm_summary(remote)
     by_host = {r.hostname: r for r in rows or []}
     for n in spec.node_names():
-        fact = state.get(n)
-        row = by_host.get(spec.hostname(n))
+        fact, row = facts.get(n), by_host.get(spec.hostname(n))
         swarm = fact.state if isinstance(fact, SwarmFact) else "unreachable"
         role = ("manager" if row.manager_status else "worker") if row else "-"
-        st = f"{row.status}{'/' + row.manager_status if row and row.manager_status else ''}" if row else "-"
-        say(f"  {n:5} {spec.address(n):12} {_yn(labrun.alive(spec, n + '-sshd')):5} "
-            f"{_yn(labrun.alive(spec, n + '-dockerd')):8} {swarm:9} {role:8} {st}")
+        st = f"{row.status}{'/' + row.manager_status if row.manager_status else ''}" if row else "-"
+        say(f"  {n:5} {spec.address(n):12} {_yn(state.alive(spec, n + '-sshd')):5} "
+            f"{_yn(state.alive(spec, n + '-dockerd')):8} {swarm:9} {role:8} {st}")
     managers = sum(1 for r in (rows or []) if r.manager_status)
     say(f"  swarm: {len(rows or [])} nodes, {managers} managers" if rows else "  swarm: no leader reachable")
-    say(f"  registry {spec.registry}: {'answering' if labrun.registry_answers(spec) else 'DOWN'}")
-    say(f"  egress proxy: {'up' if labrun.alive(spec, 'tinyproxy') else 'DOWN'} (nodes use {spec.node_proxy})")
-    say(f"  shop entry: {spec.public_url} ({'forwarder up' if labrun.alive(spec, 'entry') else 'forwarder DOWN'})")
+    say(f"  registry {spec.registry}: {'answering' if state.registry_answers(spec) else 'DOWN'}")
+    say(f"  egress proxy: {'up' if state.alive(spec, 'tinyproxy') else 'DOWN'} (nodes use {spec.node_proxy})")
+    say(f"  shop entry: {spec.public_url} ({'forwarder up' if state.alive(spec, 'entry') else 'forwarder DOWN'})")
 
 
 def _yn(v) -> str:

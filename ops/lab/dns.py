@@ -2,7 +2,7 @@
 
 Docker's embedded DNS forwards names it does not know (e.g. a service whose task is not healthy yet) to the
 daemon's resolvers; on a real cluster those answer NXDOMAIN quickly, in the lab nothing would answer.
-Run: python3 labdns.py ADDRESS LAB_DIR (inside the lab's bridge namespace; LAB_DIR marks whose process it is).
+Run: python3 ops/lab/dns.py ADDRESS LAB_DIR (inside the lab's bridge namespace; LAB_DIR marks whose process it is).
 """
 from __future__ import annotations
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 from invoke import Collection
 from invoke.exceptions import Exit
 
-from .context import expected_errors, load, task
-from .facts import DOCKER_INFO, parse_docker_info
-from .remote import Remote, say
-from .swarm import ensure_swarm
+from ..cluster.swarm import ensure_swarm
+from ..core.output import say
+from ..core.remote import Remote
+from ..facts.docker import DOCKER_INFO, parse_docker_info
+from .context import HELP, expected_errors, load, task
 
-CLUSTER_HELP = "cluster inventory name (clusters/NAME.yaml; default from invoke.yaml)"
 
-
-@task(help={"cluster": CLUSTER_HELP})
+@task(help={"cluster": HELP["cluster"]})
 @expected_errors
 def check(c, cluster=None):
     """Reach every node over SSH and report its Docker engine and swarm state (docker info)."""
@@ -33,7 +32,7 @@ def check(c, cluster=None):
         raise Exit(f"error: {bad} of {len(results)} nodes failed", 1)
 
 
-@task(help={"command": "shell command to run on every node (read-only use; quoted)", "cluster": CLUSTER_HELP,
+@task(help={"command": "shell command to run on every node (read-only use; quoted)", "cluster": HELP["cluster"],
             "node": "run on this node only"})
 @expected_errors
 def run(c, command, cluster=None, node=None):
@@ -49,7 +48,7 @@ def run(c, command, cluster=None, node=None):
         raise Exit("error: " + "; ".join(r.describe() for r in results.values() if not r.ok), 1)
 
 
-@task(help={"cluster": CLUSTER_HELP})
+@task(help={"cluster": HELP["cluster"]})
 @expected_errors
 def swarm(c, cluster=None):
     """Make every inventory node a swarm member (init/join as needed) with its labels; idempotent."""

@@ -1,10 +1,9 @@
 """Run commands on cluster nodes over SSH (Fabric), host keys checked, secrets masked, a result per node."""
 from __future__ import annotations
 
+import io
 import logging
 import socket
-import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -14,38 +13,10 @@ from invoke.exceptions import CommandTimedOut
 
 from .errors import RemoteError
 from .inventory import Cluster, Jump, Node
+from .output import MASKER, say
 
-MASK = "******"
 # paramiko logs tracebacks of failed transports itself; our errors already name node and cause
 logging.getLogger("paramiko").setLevel(logging.CRITICAL)
-_print_lock = threading.Lock()
-
-
-class Masker:
-    """Replaces every registered secret value with a mask in text meant for humans."""
-
-    def __init__(self, secrets=()):
-        self._secrets = set()
-        for s in secrets:
-            self.add(s)
-
-    def add(self, secret: str) -> None:
-        if secret and len(secret) >= 4:
-            self._secrets.add(secret)
-
-    def __call__(self, text: str) -> str:
-        for s in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(s, MASK)
-        return text
-
-
-MASKER = Masker()
-
-
-def say(message: str) -> None:
-    """Progress output for humans: masked, line-buffered, thread-safe."""
-    with _print_lock:
-        print(MASKER(message), flush=True)
 
 
 @dataclass(frozen=True)
@@ -139,31 +110,25 @@ class Remote:
             echo: bool | None = None) -> NodeResult:
         if self.echo if echo is None else echo:
             say(f"[{node.name}] $ {command}")
-        try:
-            kwargs = {"hide": True, "warn": True, "timeout": timeout, "in_stream": False}
-            if stdin is not None:
-                import io
-                kwargs["in_stream"] = io.StringIO(stdin)
-            r = self.conn(node).run(command, **kwargs)
-            return NodeResult(node.name, command, r.exited, r.stdout, r.stderr)
-        except CommandTimedOut:
-            return NodeResult(node.name, command, -1, "", "", error=f"timed out after {timeout}s")
-        except Exception as exc:  # connection-level: name the node, never a traceback
-            self._conns.pop(node.name, None)
-            return NodeResult(node.name, command, -1, "", "", error=_explain(exc, node))
+        return self._call(node, command, timeout, hide=True,
+                          in_stream=io.StringIO(stdin) if stdin is not None else False)
 
     def stream(self, node: Node, command: str, on_line, timeout: int = 3600) -> NodeResult:
         """Run a long command, handing each output line (masked) to on_line as it arrives."""
         say(f"[{node.name}] $ {command}")
         out = _LineWriter(on_line)
         try:
-            r = self.conn(node).run(command, hide=False, warn=True, timeout=timeout, in_stream=False,
-                                    out_stream=out, err_stream=out)
+            return self._call(node, command, timeout, hide=False, in_stream=False, out_stream=out, err_stream=out)
+        finally:
             out.flush()
+
+    def _call(self, node: Node, command: str, timeout: int, **kwargs) -> NodeResult:
+        try:
+            r = self.conn(node).run(command, warn=True, timeout=timeout, **kwargs)
             return NodeResult(node.name, command, r.exited, r.stdout, r.stderr)
         except CommandTimedOut:
             return NodeResult(node.name, command, -1, "", "", error=f"timed out after {timeout}s")
-        except Exception as exc:
+        except Exception as exc:  # connection-level: name the node, never a traceback
             self._conns.pop(node.name, None)
             return NodeResult(node.name, command, -1, "", "", error=_explain(exc, node))
 
@@ -228,6 +193,3 @@ def fail_on_errors(results: dict[str, NodeResult]) -> None:
     if bad:
         raise RemoteError("\n".join(bad))
 
-
-def eprint(message: str) -> None:
-    print(MASKER(message), file=sys.stderr, flush=True)

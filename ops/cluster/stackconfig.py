@@ -1,8 +1,4 @@
-"""Pure helpers for the pretix-cluster Swarm stack (stack/pretix.yml).
-
-No I/O apart from the ``secrets`` module: callers create the Docker secrets and run
-``docker stack deploy`` with the environment returned by :func:`stack_env`.
-"""
+"""The stack's configuration as pure data: secrets, pretix.cfg, placement labels, the deploy environment."""
 
 from __future__ import annotations
 
@@ -18,19 +14,11 @@ SECRET_KEYS = (
     "pretix_cfg",
 )
 
+#: Placement: each PostgreSQL and Redis member gets a label of its own, spread over the nodes.
+SPREAD_GROUPS = (("pxc.pg1", "pxc.pg2", "pxc.pg3"), ("pxc.redis1", "pxc.redis2", "pxc.redis3"))
+LB_LABEL = "pxc.lb"
 #: Node labels the stack's placement constraints use (``node.labels.<label> == true``).
-NODE_LABELS = (
-    "pxc.pg1",
-    "pxc.pg2",
-    "pxc.pg3",
-    "pxc.redis1",
-    "pxc.redis2",
-    "pxc.redis3",
-    "pxc.lb",
-)
-
-#: Image build order (nginx copies pretix's static files, so pretix comes first).
-IMAGE_ORDER = ("pretix", "postgres", "pgpool", "redis", "redis-proxy", "nginx", "mailsink")
+NODE_LABELS = tuple(label for group in SPREAD_GROUPS for label in group) + (LB_LABEL,)
 
 DEFAULT_MAIL_FROM = "tickets@pretix.lab"
 
@@ -119,26 +107,24 @@ def tag_var(image: str) -> str:
 
 def stack_env(
     registry: str,
-    tags: "str | dict",
+    tags: dict,
     secret_names: dict,
     web_replicas: int = 2,
     worker_replicas: int = 1,
     http_port: int = 80,
 ) -> dict[str, str]:
-    """Environment for ``docker stack deploy -c stack/pretix.yml pretix``."""
+    """Environment for ``docker stack deploy -c stack/pretix.yml pretix``: a TAG_<IMAGE> per image in tags."""
     missing = [k for k in SECRET_KEYS if not secret_names.get(k)]
     if missing:
         raise ValueError(f"missing secret names for {', '.join(missing)}")
     if int(web_replicas) < 1 or int(worker_replicas) < 1:
         raise ValueError("web_replicas and worker_replicas must be >= 1")
-    if isinstance(tags, str):
-        tags = {name: tags for name in IMAGE_ORDER}
-    missing_tags = [n for n in IMAGE_ORDER if not tags.get(n)]
-    if missing_tags:
-        raise ValueError(f"missing image tags for {', '.join(missing_tags)}")
+    missing_tags = [n for n, t in tags.items() if not t]
+    if missing_tags or not tags:
+        raise ValueError(f"missing image tags for {', '.join(missing_tags) or 'every image'}")
     env = {
         "REGISTRY": registry.rstrip("/"),
-        **{tag_var(name): tags[name] for name in IMAGE_ORDER},
+        **{tag_var(name): tag for name, tag in tags.items()},
         "WEB_REPLICAS": str(int(web_replicas)),
         "WORKER_REPLICAS": str(int(worker_replicas)),
         "HTTP_PORT": str(int(http_port)),
@@ -146,3 +132,20 @@ def stack_env(
     for key in SECRET_KEYS:
         env[f"SECRET_{key.upper()}"] = secret_names[key]
     return env
+
+
+def placement(node_names: list[str], current: dict[str, dict], lb_nodes: list[str]) -> dict[str, dict]:
+    """Labels to add so each pg/redis member sits on its own node (round-robin) and nginx on the LB nodes.
+
+    Labels already present anywhere are kept where they are: a PostgreSQL volume lives on its node.
+    """
+    add: dict[str, dict] = {}
+    have = {label for labels in current.values() for label, v in labels.items() if v == "true"}
+    for group in SPREAD_GROUPS:
+        for i, label in enumerate(group):
+            if label not in have:
+                add.setdefault(node_names[i % len(node_names)], {})[label] = "true"
+    if LB_LABEL not in have:
+        for node in lb_nodes or node_names[:1]:
+            add.setdefault(node, {})[LB_LABEL] = "true"
+    return add

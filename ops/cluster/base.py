@@ -9,10 +9,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import commands
-from .errors import OpsError
-from .inventory import Cluster
-from .remote import Remote, say
+from ..builders import docker as commands
+from ..core.errors import OpsError
+from ..core.inventory import Cluster
+from ..core.output import say
+from ..core.remote import Remote
 
 SUITE = "bookworm"
 PULL_REF = "debian:bookworm-slim"

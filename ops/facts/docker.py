@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import commands
+from ..builders import docker as commands
 
 
 @dataclass(frozen=True)

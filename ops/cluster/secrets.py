@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from ..core.errors import OpsError
+from ..core.files import write_private
+from ..core.output import MASKER
 from . import stackconfig
-from .errors import OpsError
-from .remote import MASKER
 
 ROTATABLE = ("django_secret",)   # DB passwords are applied by the primary at start; rotate them by hand
 
@@ -24,7 +24,7 @@ def load_values(state: Path, rotate: tuple[str, ...] = ()) -> tuple[dict, list[s
     for key in changed:
         values[key] = fresh[key]
     if changed:
-        _write_private(path, json.dumps(values, indent=2) + "\n")
+        write_private(path, json.dumps(values, indent=2) + "\n")
     for v in values.values():
         MASKER.add(v)
     return values, changed
@@ -38,10 +38,3 @@ def with_config(values: dict, public_url: str) -> dict:
 def names(all_values: dict) -> dict:
     return {key: stackconfig.secret_name(key, all_values[key]) for key in stackconfig.SECRET_KEYS}
 
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from .errors import InventoryError
+from .yamlfile import parse_yaml
 
 TOP_KEYS = {"name", "stack", "registry", "public_url", "base_image", "build_node", "jump", "proxy", "ssh", "nodes"}
 REQUIRED_TOP = ("registry", "nodes")
@@ -92,12 +93,7 @@ def load_cluster(name: str, clusters_dir: str | os.PathLike = "clusters") -> Clu
         known = sorted(p.stem for p in Path(clusters_dir).glob("*.yaml")) if Path(clusters_dir).is_dir() else []
         hint = f"known clusters: {', '.join(known)}" if known else "run `inv lab.up` to create the lab cluster"
         raise InventoryError(f"unknown cluster {name!r}: {path} does not exist ({hint})")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        where = f" line {line + 1}" if line is not None else ""
-        raise InventoryError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = parse_yaml(path.read_text(), str(path), InventoryError)
     return parse_cluster(data, path=str(path), default_name=path.stem)
 
 

@@ -54,14 +54,6 @@ def node_label_add(node: str, labels: dict) -> str:
     return docker("node", "update", *args, node)
 
 
-def image_exists(ref: str) -> str:
-    return docker("image", "inspect", "--format", "{{.Id}}", ref)
-
-
-def image_import(ref: str, tarball: str) -> str:
-    return docker("import", tarball, ref)
-
-
 def image_pull(ref: str) -> str:
     return docker("pull", ref)
 

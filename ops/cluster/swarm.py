@@ -1,12 +1,15 @@
 """Swarm membership as an idempotent operation over SSH: read each node's facts, change only what is missing."""
 from __future__ import annotations
 
-import time
+import json
 
-from . import commands, facts
-from .errors import OpsError, RemoteError
-from .inventory import Cluster
-from .remote import Remote, fail_on_errors, say, MASKER
+from ..builders import docker as commands
+from ..core.errors import OpsError
+from ..core.inventory import Cluster
+from ..core.output import MASKER, say
+from ..core.remote import Remote, fail_on_errors
+from ..core.retry import poll
+from ..facts import docker as facts
 
 
 def swarm_facts(remote: Remote, nodes=None) -> dict[str, facts.SwarmFact]:
@@ -17,13 +20,14 @@ def swarm_facts(remote: Remote, nodes=None) -> dict[str, facts.SwarmFact]:
 
 def settled_facts(remote: Remote, timeout: float) -> dict[str, facts.SwarmFact]:
     """Facts once no node is half-way (pending: a restarted member still reconnecting to its swarm)."""
-    deadline, delay = time.monotonic() + timeout, 0.5
-    while True:
-        state = swarm_facts(remote)
-        if all(f.state in ("active", "inactive") for f in state.values()) or time.monotonic() > deadline:
-            return state
-        time.sleep(delay)
-        delay = min(delay * 1.5, 4)
+    last = {}
+
+    def settled():
+        last["state"] = swarm_facts(remote)
+        return all(f.state in ("active", "inactive") for f in last["state"].values())
+
+    poll(settled, timeout)
+    return last["state"]
 
 
 def leader_rows(remote: Remote, node) -> list[facts.SwarmNodeRow] | None:
@@ -33,47 +37,48 @@ def leader_rows(remote: Remote, node) -> list[facts.SwarmNodeRow] | None:
 
 
 def wait_for_leader(remote: Remote, cluster: Cluster, timeout: float) -> list[facts.SwarmNodeRow] | None:
-    deadline, delay = time.monotonic() + timeout, 0.5
-    while True:
-        for m in cluster.managers:
-            rows = leader_rows(remote, m)
-            if rows is not None:
-                return rows
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(delay)
-        delay = min(delay * 1.5, 4)
+    return poll(lambda: next((rows for m in cluster.managers if (rows := leader_rows(remote, m)) is not None),
+                             None), timeout)
 
 
 def ensure_swarm(remote: Remote, reset_broken: bool = False, quorum_wait: float = 40) -> list[str]:
     """Make every inventory node a swarm member with its role and labels. Returns what was changed."""
     cluster = remote.cluster
     state = settled_facts(remote, quorum_wait)
-    changes: list[str] = []
-    active_ids = {state[m.name].cluster_id for m in cluster.managers if state[m.name].active}
-    if len(active_ids) > 1:
-        if not reset_broken:
-            raise OpsError("managers belong to different swarms: run `docker swarm leave --force` on the odd ones out")
-        changes += _reset(remote, state)
+    changes = _repair(remote, state, reset_broken, quorum_wait)
+    if changes:
         state = swarm_facts(remote)
-    elif any(state[n.name].active for n in cluster.nodes):
-        if wait_for_leader(remote, cluster, quorum_wait) is None:
-            if not reset_broken:
-                raise OpsError("the swarm has no leader (quorum lost): bring the managers back, or "
-                               "`docker swarm init --force-new-cluster` on a surviving manager")
-            say("swarm has no leader after restart: resetting it (lab only)")
-            changes += _reset(remote, state)
-            state = swarm_facts(remote)
-
     first = cluster.managers[0]
     if not any(state[m.name].active for m in cluster.managers):
         remote.check(first, commands.swarm_init(first.address))
         changes.append(f"{first.name}: initialised the swarm")
         state[first.name] = swarm_facts(remote, [first])[first.name]
-
     leader = next(m for m in cluster.managers if state[m.name].active)
-    tokens = {}
-    for node in cluster.nodes:
+    changes += _join_missing(remote, state, leader)
+    changes += _ensure_labels(remote, leader)
+    return changes
+
+
+def _repair(remote: Remote, state: dict, reset_broken: bool, quorum_wait: float) -> list[str]:
+    """Managers in different swarms, or a swarm without leader: refuse (real cluster) or reset (lab)."""
+    cluster = remote.cluster
+    active_ids = {state[m.name].cluster_id for m in cluster.managers if state[m.name].active}
+    if len(active_ids) > 1:
+        if not reset_broken:
+            raise OpsError("managers belong to different swarms: run `docker swarm leave --force` on the odd ones out")
+        return _reset(remote)
+    if any(state[n.name].active for n in cluster.nodes) and wait_for_leader(remote, cluster, quorum_wait) is None:
+        if not reset_broken:
+            raise OpsError("the swarm has no leader (quorum lost): bring the managers back, or "
+                           "`docker swarm init --force-new-cluster` on a surviving manager")
+        say("swarm has no leader after restart: resetting it (lab only)")
+        return _reset(remote)
+    return []
+
+
+def _join_missing(remote: Remote, state: dict, leader) -> list[str]:
+    tokens, changes = {}, []
+    for node in remote.cluster.nodes:
         if state[node.name].active:
             continue
         if node.role not in tokens:
@@ -81,12 +86,10 @@ def ensure_swarm(remote: Remote, reset_broken: bool = False, quorum_wait: float 
             MASKER.add(tokens[node.role])
         remote.check(node, commands.swarm_join(tokens[node.role], leader.address, node.address), timeout=60)
         changes.append(f"{node.name}: joined as {node.role}")
-
-    changes += _ensure_labels(remote, leader)
     return changes
 
 
-def _reset(remote: Remote, state: dict) -> list[str]:
+def _reset(remote: Remote) -> list[str]:
     results = remote.run_all(remote.cluster.nodes, commands.swarm_leave(), timeout=60)
     fail_on_errors({k: r for k, r in results.items() if "not part of a swarm" not in r.stderr})
     return ["left the broken swarm on every node"]
@@ -98,7 +101,6 @@ def _ensure_labels(remote: Remote, leader) -> list[str]:
     wanted = {state[n.name].node_id: (n, n.labels) for n in cluster.nodes if n.labels}
     if not wanted:
         return []
-    import json
     r = remote.check(leader, commands.node_inspect(*wanted), echo=False)
     changes = []
     for spec in json.loads(r.stdout):
@@ -123,9 +125,3 @@ def swarm_summary(remote: Remote) -> tuple[dict, list[facts.SwarmNodeRow] | None
             if rows is not None:
                 break
     return state, rows
-
-
-def require_reachable(results) -> None:
-    bad = [r for r in results.values() if not r.ok]
-    if bad:
-        raise RemoteError("\n".join(r.describe() for r in bad))

@@ -1,0 +1,1 @@
+"""Layer 1: pure builders of the shell commands we run on nodes (commands are data)."""

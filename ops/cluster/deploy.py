@@ -1,0 +1,146 @@
+"""Deploying the stack (Kamal's shape): lock, images present, secrets, placement, stack deploy, convergence."""
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..builders import docker as commands, stack as S
+from ..core.errors import OpsError, RemoteError
+from ..core.output import say
+from ..core.remote import Remote
+from ..core.retry import delays, poll
+from ..facts import stack as F
+from . import images, secrets, stackconfig
+from .swarm import swarm_facts
+
+
+def first_manager(remote: Remote):
+    """The first manager that answers: deploys survive the loss of any one manager."""
+    errors = []
+    for node in remote.cluster.managers:
+        r = remote.run(node, "docker node ls -q >/dev/null", echo=False, timeout=30)
+        if r.ok:
+            return node
+        errors.append(r.describe())
+    raise RemoteError("no manager answers:\n" + "\n".join(errors))
+
+
+@contextmanager
+def deploy_lock(remote: Remote, node, stack: str):
+    owner = f"{getpass.getuser()}@{socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+    if not remote.run(node, S.lock_acquire(stack, owner), echo=False).ok:
+        held = remote.run(node, S.lock_owner(stack), echo=False).stdout.strip() or "unknown"
+        raise OpsError(f"deploy lock {S.lock_dir(stack)} on {node.name} is held by {held}: wait for that deploy, "
+                       f"or remove a stale lock with `inv unlock`")
+    try:
+        yield
+    finally:
+        remote.run(node, S.lock_release(stack), echo=False)
+
+
+def require_images(remote: Remote, cl, tags: dict, explicit: str | None) -> None:
+    node = cl.node(cl.build_node)
+    missing = [n for n, t in tags.items() if not remote.run(node, images.manifest_probe(cl, n, t), echo=False).ok]
+    if missing:
+        which = ", ".join(f"{n}:{tags[n]}" for n in missing)
+        fix = f"inv build --tag {explicit} --cluster {cl.name}" if explicit else f"inv build --cluster {cl.name}"
+        raise OpsError(f"images missing in registry {cl.registry}: {which}: run `{fix}`")
+
+
+def ensure_secrets(remote: Remote, mgr, cl, state: Path, rotate=()) -> dict:
+    values, generated = secrets.load_values(state, tuple(rotate))
+    all_values = secrets.with_config(values, cl.public_url)
+    names = secrets.names(all_values)
+    existing = set(remote.check(mgr, S.secret_ls(), echo=False).stdout.split())
+    for key, name in names.items():
+        if name not in existing:
+            remote.check(mgr, S.secret_create(name, key, cl.stack), stdin=all_values[key])
+            say(f"  secret {key}: created {name}")
+    if generated:
+        say(f"  generated {', '.join(generated)} (kept 0600 in {state})")
+    return names
+
+
+def ensure_placement(remote: Remote, mgr, cl) -> list[str]:
+    facts = swarm_facts(remote)
+    ids = {n.name: facts[n.name].node_id for n in cl.nodes}
+    specs = json.loads(remote.check(mgr, commands.node_inspect(*ids.values()), echo=False).stdout)
+    by_id = {s["ID"]: (s.get("Spec", {}).get("Labels") or {}) for s in specs}
+    current = {name: by_id.get(i, {}) for name, i in ids.items()}
+    lb_nodes = [n.name for n in cl.nodes if n.labels.get(stackconfig.LB_LABEL) == "true"]
+    changes = []
+    for node, labels in stackconfig.placement([n.name for n in cl.nodes], current, lb_nodes).items():
+        remote.check(mgr, commands.node_label_add(ids[node], labels))
+        changes.append(f"{node}: {', '.join(labels)}")
+    return changes
+
+
+def service_specs(remote: Remote, mgr, stack: str) -> dict:
+    """A digest of each service's spec: a no-op `stack deploy` bumps versions but leaves specs equal."""
+    r = remote.run(mgr, S.service_spec_digests(stack), echo=False)
+    return dict(line.split() for line in r.stdout.splitlines() if len(line.split()) == 2) if r.ok else {}
+
+
+def stack_deploy(remote: Remote, mgr, cl, stack_file: Path, env: dict) -> list[str]:
+    """`docker stack deploy` of the stack file; returns the services whose spec changed."""
+    before = service_specs(remote, mgr, cl.stack)
+    remote_file = f"/tmp/pxc-{cl.stack}-stack.yml"
+    remote.put(mgr, str(stack_file), remote_file)
+    r = remote.run(mgr, S.stack_deploy(cl.stack, remote_file, env), timeout=300)
+    if not r.ok:
+        raise OpsError(f"docker stack deploy failed: {r.describe()}")
+    after = service_specs(remote, mgr, cl.stack)
+    return sorted(s for s, v in after.items() if before.get(s) != v)
+
+
+def snapshot(remote: Remote, mgr, stack: str):
+    services = F.parse_service_ls(remote.check(mgr, S.service_ls(stack), echo=False).stdout)
+    r = remote.run(mgr, S.stack_ps(stack), echo=False)
+    return services, (F.parse_stack_ps(r.stdout) if r.ok else [])
+
+
+def wait_converged(remote: Remote, mgr, stack: str, timeout: float) -> float:
+    """Wait (growing sleeps) until every service runs at its desired count and one-shots completed."""
+    started, last = time.monotonic(), None
+    seen = frozenset(t.id for t in snapshot(remote, mgr, stack)[1] if t.state in ("Failed", "Rejected"))
+    for delay in delays(1.0, 1.5, 8):
+        services, tasks = snapshot(remote, mgr, stack)
+        done, pending = F.converged(services, tasks, stack)
+        elapsed = time.monotonic() - started
+        if done:
+            return elapsed
+        if pending != last:
+            say(f"  [{elapsed:5.0f}s] waiting for: {', '.join(pending)}")
+            last = pending
+        failing = F.failing_services(tasks, seen=seen)
+        if failing or elapsed > timeout:
+            explain_failure(remote, mgr, stack, failing or {p.split()[0].rstrip(':'): [] for p in pending})
+            why = f"{', '.join(failing)} keep failing" if failing else f"not converged after {timeout:.0f}s"
+            raise OpsError(f"deploy of {stack}: {why} (tasks and logs above; `inv logs SERVICE` for more)")
+        time.sleep(delay)
+    return 0.0  # pragma: no cover (delays() is endless)
+
+
+def explain_failure(remote: Remote, mgr, stack: str, services) -> None:
+    for svc in list(services)[:4]:
+        name = svc if svc.startswith(f"{stack}_") else f"{stack}_{svc}"
+        say(f"--- {name}: tasks ---")
+        say(remote.run(mgr, S.service_ps(name), echo=False).stdout.rstrip())
+        say(f"--- {name}: last log lines ---")
+        r = remote.run(mgr, S.service_logs(name, tail=15), echo=False, timeout=30)
+        say((r.stdout + r.stderr).rstrip())
+
+
+def remove_stack(remote: Remote, mgr, cl, volumes: bool) -> None:
+    """`docker stack rm`; with volumes, wait for every container to stop, then drop volumes and secrets."""
+    remote.check(mgr, S.stack_rm(cl.stack))
+    if not volumes:
+        return
+    poll(lambda: not remote.run(mgr, S.stack_containers(cl.stack), echo=False).stdout.strip(), 120, first=2, cap=2)
+    time.sleep(5)  # containers on other nodes stop asynchronously
+    remote.run_all(cl.nodes, S.stack_volumes_rm(cl.stack), timeout=120)
+    remote.check(mgr, S.secrets_rm(cl.stack))

@@ -1,0 +1,1 @@
+"""Top layer: the Invoke task modules; each exports `ns`, composed in tasks.py. Tasks stay thin."""
