@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
-python3 -m invoke lab.up build deploy quickstart status
+.venv/bin/python -m invoke lab.up build deploy quickstart status
 state="${PXC_STATE_DIR:-$HOME/.local/state/pretix-cluster}/lab/shop"
 cat <<EOT
 
@@ -12,5 +12,5 @@ Where to look:
   shop:      http://127.0.0.1:8080/demo/conf/
   admin:     http://127.0.0.1:8080/control/   (admin@localhost, password in $state/admin_password)
   API token: $state/api_token
-  status:    inv status     logs: inv logs web     buy a ticket: inv buy
+  tasks:     source .venv/bin/activate, then: inv --list, inv status, inv logs web, inv buy, inv bench
 EOT

@@ -1,11 +1,11 @@
-"""Invoke entry point: composes the task namespaces of ops/ (run `inv --list`)."""
+"""Invoke entry point: composes the task modules of ops/tasks (run `inv --list`, `inv TASK --help`)."""
 from invoke import Collection
 
-from ops import build, cluster, deploy, lab, shop
+from ops.tasks import build, cluster, lab, shop, stack
 
 ns = Collection()
-ns.add_collection(lab.ns)
-ns.add_collection(cluster.ns)
-ns.add_collection(build.ns)
-for t in [*deploy.root_tasks(), *shop.ns_tasks]:
-    ns.add_task(t)
+for module in (lab, cluster, build):          # namespaced: inv lab.up, inv cluster.check, inv build.base
+    ns.add_collection(module.ns)
+for module in (stack, shop):                  # root tasks: inv deploy, inv status, inv quickstart, inv buy
+    for name, t in module.ns.tasks.items():
+        ns.add_task(t, name=name)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# All tests: unit tests and the integration tests that start a real lab (needs root).
+# All tests: unit tests and the integration tests that start real labs (needs root), from the project's .venv.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
-exec python3 -m pytest -v "$@"
+exec .venv/bin/python -m pytest -v "$@"

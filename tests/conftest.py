@@ -1,40 +1,9 @@
 """Shared fixtures: real labs (network namespaces, sshd, dockerd, swarm) for integration tests."""
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parent.parent
-
-# Test labs never collide with a person's `lab` on the same machine (own names, subnets, ports).
-TEST_LAB = {
-    "PXC_LAB_NAME": "pxtest",
-    "PXC_LAB_CLUSTER": "labtest",
-    "PXC_LAB_SUBNET": "10.78.0",
-    "PXC_LAB_HTTP_PORT": "28080",
-    "PXC_LAB_EGRESS_PORT": "28889",
-    "PXC_CLUSTER": "labtest",
-}
-STACK_LAB = {
-    "PXC_LAB_NAME": "pxstack",
-    "PXC_LAB_CLUSTER": "stacktest",
-    "PXC_LAB_SUBNET": "10.80.0",
-    "PXC_LAB_HTTP_PORT": "28180",
-    "PXC_LAB_EGRESS_PORT": "28890",
-    "PXC_CLUSTER": "stacktest",
-}
-
-
-def inv(*args, env=None, check=True, timeout=600, lab=TEST_LAB):
-    """Run a task through the real CLI, as a user would."""
-    e = {**os.environ, **lab, **(env or {})}
-    p = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=PROJECT, env=e, capture_output=True,
-                       text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError(f"inv {' '.join(args)} exited {p.returncode}\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}")
-    return p
+from tests.labs import STACK_LAB, inv
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Fact parsers, fed with output captured from real daemons (tests/fixtures)."""
 from pathlib import Path
 
-from ops.facts import parse_docker_info, parse_node_ls
+from ops.facts.docker import parse_docker_info, parse_node_ls
 
 FIX = Path(__file__).parent / "fixtures"
 

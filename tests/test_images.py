@@ -4,9 +4,9 @@ import tarfile
 
 import pytest
 
-from ops import images
-from ops.errors import OpsError
-from ops.inventory import parse_cluster
+from ops.cluster import images
+from ops.core.errors import OpsError
+from ops.core.inventory import parse_cluster
 
 
 @pytest.fixture
@@ -14,6 +14,7 @@ def ctx(tmp_path):
     for name in ("pretix", "nginx", "redis"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "Dockerfile").write_text(f"FROM x\n# {name}\n")
+    (tmp_path / "nginx" / "Dockerfile").write_text("ARG BASE_IMAGE\nARG PRETIX_IMAGE=x\nFROM ${PRETIX_IMAGE}\n")
     (tmp_path / "pretix" / "extra-ca").mkdir()
     (tmp_path / "pretix" / "extra-ca" / "local.crt").write_text("ignored: the build adds its own")
     return tmp_path
@@ -50,11 +51,23 @@ def test_extra_ca_folder_is_not_part_of_the_tag(ctx):
     assert images.content_tags(("pretix",), ctx) == before
 
 
-def test_explicit_tag_wins_then_recorded_tags():
-    assert set(images.tags_for("v7").values()) == {"v7"}
-    recorded = {n: f"r-{n}" for n in images.IMAGE_ORDER}
-    assert images.tags_for(None, recorded) == recorded
-    assert images.tags_for(None, {"pretix": "only-one"}) == images.content_tags()
+def test_explicit_tag_wins_then_recorded_tags(ctx):
+    assert images.tags_for("v7", images_dir=ctx) == {"nginx": "v7", "pretix": "v7", "redis": "v7"}
+    recorded = {n: f"r-{n}" for n in ("pretix", "nginx", "redis")}
+    assert images.tags_for(None, recorded, ctx) == recorded
+    assert images.tags_for(None, {"pretix": "only-one"}, ctx) == images.content_tags(images_dir=ctx)
+
+
+def test_image_list_comes_from_the_folders_and_built_from_args(ctx):
+    (ctx / "notes").mkdir()  # a folder without Dockerfile is not an image
+    assert images.built_from(ctx) == {"nginx": ("pretix",), "pretix": (), "redis": ()}
+    assert images.image_names(ctx) == ["pretix", "redis", "nginx"]
+
+
+def test_images_built_from_each_other_are_refused(ctx):
+    (ctx / "pretix" / "Dockerfile").write_text("ARG NGINX_IMAGE\nFROM ${NGINX_IMAGE}\n")
+    with pytest.raises(OpsError, match="built from each other"):
+        images.image_names(ctx)
 
 
 def test_contexts_tarball_has_extra_ca_in_every_context(ctx, tmp_path):
@@ -66,10 +79,10 @@ def test_contexts_tarball_has_extra_ca_in_every_context(ctx, tmp_path):
     assert {m.mtime for m in tar.getmembers()} == {0}
 
 
-def test_build_command_for_nginx_behind_a_proxy(tmp_path):
+def test_build_command_for_nginx_behind_a_proxy(tmp_path, ctx):
     cl = cluster(tmp_path, proxy="http://127.0.0.1:3128")
-    tags = {n: f"t-{n}" for n in images.IMAGE_ORDER}
-    assert images.build_command(cl, "nginx", tags, "/var/tmp/b/nginx") == (
+    tags = {n: f"t-{n}" for n in ("pretix", "nginx", "redis")}
+    assert images.build_command(cl, "nginx", tags, "/var/tmp/b/nginx", images_dir=ctx) == (
         "docker build --network host --build-arg BASE_IMAGE=10.0.0.1:5000/pretix-cluster/base:bookworm "
         "--build-arg PRETIX_IMAGE=10.0.0.1:5000/pretix-cluster/pretix:t-pretix "
         "--build-arg http_proxy=http://127.0.0.1:3128 --build-arg https_proxy=http://127.0.0.1:3128 "
@@ -77,23 +90,22 @@ def test_build_command_for_nginx_behind_a_proxy(tmp_path):
         "--tag 10.0.0.1:5000/pretix-cluster/nginx:t-nginx /var/tmp/b/nginx")
 
 
-def test_build_command_without_proxy_and_cache(tmp_path):
+def test_build_command_without_proxy_and_cache(tmp_path, ctx):
     cl = cluster(tmp_path)
-    assert images.build_command(cl, "redis", {"redis": "v1"}, "/w/redis", no_cache=True) == (
+    assert images.build_command(cl, "redis", {"redis": "v1"}, "/w/redis", no_cache=True, images_dir=ctx) == (
         "docker build --network host --build-arg BASE_IMAGE=10.0.0.1:5000/pretix-cluster/base:bookworm "
         "--no-cache --tag 10.0.0.1:5000/pretix-cluster/redis:v1 /w/redis")
 
 
-def test_select_keeps_dependency_order_and_rejects_unknown():
-    assert images.select("nginx,pretix") == ["pretix", "nginx"]
+def test_select_keeps_dependency_order_and_rejects_unknown(ctx):
+    assert images.select("nginx,pretix", ctx) == ["pretix", "nginx"]
     with pytest.raises(OpsError) as e:
-        images.select("pretix,nope")
-    assert str(e.value) == ("unknown image nope: choose from pretix, postgres, pgpool, redis, redis-proxy, "
-                            "nginx, mailsink")
+        images.select("pretix,nope", ctx)
+    assert str(e.value) == "unknown image nope: choose from pretix, redis, nginx"
 
 
 def test_base_mirror_is_read_from_apt_sources_not_hard_coded():
-    from ops.base import parse_mirror
+    from ops.cluster.base import parse_mirror
     assert parse_mirror("Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n") == \
         "http://mirror.example/debian"
     assert parse_mirror("deb [arch=amd64] http://m.example/debian bookworm main\n") == "http://m.example/debian"

@@ -2,8 +2,8 @@
 import pytest
 import yaml
 
-from ops.errors import InventoryError
-from ops.inventory import load_cluster
+from ops.core.errors import InventoryError
+from ops.core.inventory import load_cluster
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_build_node_must_exist(files):
 def test_not_yaml(files):
     with pytest.raises(InventoryError) as exc:
         load_cluster(str(write(files, "nodes: [a\n  b: :\n")))
-    assert str(exc.value).startswith(f"{files}/c1.yaml line ")
+    assert str(exc.value).startswith(f"{files}/c1.yaml: line ")
 
 
 def test_not_a_mapping(files):

@@ -7,17 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ops import labrun
-from ops.errors import OpsError
-from ops.facts import DOCKER_INFO, parse_docker_info, parse_node_ls, NODE_LS
-from ops.inventory import load_cluster, parse_cluster
-from ops.labspec import LabSpec
-from ops.remote import Remote
-
-from conftest import inv, TEST_LAB
+from ops.core.inventory import load_cluster, parse_cluster
+from ops.core.remote import Remote
+from ops.facts.docker import DOCKER_INFO, NODE_LS, parse_docker_info, parse_node_ls
+from ops.lab import state
+from tests.labs import TEST_LAB, inv, lab_spec
 
 pytestmark = pytest.mark.integration
-SPEC = LabSpec(name="pxtest", cluster="labtest", subnet="10.78.0", http_port=28080, egress_port=28889)
+SPEC = lab_spec(TEST_LAB)
 
 
 def cluster(lab):
@@ -88,7 +85,7 @@ def test_unreachable_node_is_named(lab, tmp_path):
 
 def test_killed_dockerd_is_marked_down_then_lab_up_repairs_it(lab):
     cl = cluster(lab)
-    pid = labrun.alive(SPEC, "n3-dockerd")
+    pid = state.alive(SPEC, "n3-dockerd")
     assert pid
     os.kill(pid, signal.SIGKILL)
     with Remote(cl, echo=False) as r:
@@ -122,6 +119,6 @@ def test_bad_inventory_stops_before_touching_nodes(lab, tmp_path):
 
 def test_zz_down_leaves_nothing_behind(lab):
     inv("lab.down", "--purge")
-    assert labrun.leftovers(SPEC) == []
+    assert state.leftovers(SPEC) == []
     assert not Path(SPEC.dir).exists()
     assert not (lab["dir"] / "labtest.yaml").exists()

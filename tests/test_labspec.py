@@ -1,9 +1,9 @@
 """The lab's shape as data: argv lists and config files, compared whole."""
-from ops import labspec as L
-from ops.inventory import parse_cluster
-from ops.remote import Masker
+from ops.lab import spec as L
+from ops.core.inventory import parse_cluster
+from ops.core.output import Masker
 
-SPEC = L.LabSpec(name="t", nodes=3, subnet="10.99.0", root="/srv/lab", http_port=9080, egress_port=19999)
+SPEC = L.LabSpec(name="t", cluster="lab", nodes=3, subnet="10.99.0", root="/srv/lab", http_port=9080, egress_port=19999)
 
 
 def test_names_and_addresses():
@@ -61,7 +61,8 @@ def test_forwarders_stay_on_loopback_and_unix_sockets():
 
 
 def test_lab_inventory_is_a_valid_cluster_inventory(tmp_path):
-    spec = L.LabSpec(name="t", root=str(tmp_path))
+    spec = L.LabSpec(name="t", cluster="t", nodes=3, subnet="10.77.0", root=str(tmp_path), http_port=9080,
+                     egress_port=19999)
     (tmp_path / "t" / "ssh").mkdir(parents=True)
     spec.client_key.write_text("k")
     spec.known_hosts.write_text("h")
@@ -74,7 +75,7 @@ def test_lab_inventory_is_a_valid_cluster_inventory(tmp_path):
 
 def test_manager_count_is_always_odd():
     def managers(n):
-        return sum(1 for node in L.inventory(L.LabSpec(nodes=n))["nodes"] if node["role"] == "manager")
+        return sum(1 for node in L.inventory(L.LabSpec(name="t", cluster="t", nodes=n, subnet="10.99.0", root="/srv/lab", http_port=9080, egress_port=19999))["nodes"] if node["role"] == "manager")
     assert [managers(n) for n in (1, 2, 3, 4, 5, 6)] == [1, 1, 3, 3, 5, 5]
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 import yaml
 
-from conftest import PROJECT, STACK_LAB, inv
+from tests.labs import PROJECT, STACK_LAB, inv
 
 pytestmark = pytest.mark.integration
 URL = f"http://127.0.0.1:{STACK_LAB['PXC_LAB_HTTP_PORT']}"

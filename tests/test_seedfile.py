@@ -1,4 +1,4 @@
-"""Unit tests for ops/seedfile.py: parsing and one-line validation errors of quickstart seed files."""
+"""Unit tests for ops/shop/seed.py: parsing and one-line validation errors of quickstart seed files."""
 import datetime as dt
 import textwrap
 from decimal import Decimal
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ops.errors import OpsError
-from ops.seedfile import DateSpec, SeedError, load_seed, parse_seed
+from ops.core.errors import OpsError
+from ops.core.errors import SeedError
+from ops.shop.seed import DateSpec, load_seed, parse_seed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -165,3 +166,30 @@ def test_dates_absolute_and_relative():
 def test_yaml_timestamps_are_accepted():
     s = seed(MINIMAL.replace('"2030-01-10 09:00"', "2030-01-10 09:00:00"))
     assert s.event.date_from.raw == "2030-01-10 09:00"
+
+
+def test_every_problem_of_a_file_is_reported_at_once():
+    text = """
+    organizer: {slug: "bad slug!", name: Org}
+    event: {slug: conf, date_from: "yesterday"}
+    products:
+      - {name: Ticket, price: -5}
+      - {name: Ticket, price: 1, colour: red}
+    quotaz: 1
+    """
+    with pytest.raises(SeedError) as e:
+        parse_seed(textwrap.dedent(text), source="t.yaml")
+    lines = str(e.value).splitlines()
+    assert lines == [
+        "t.yaml: quotaz: unknown key (allowed here: event, live, organizer, payment, products, questions, quotas, "
+        "team)",
+        "t.yaml: quotas: missing (required)",
+        "t.yaml: products[0].price: must not be negative (got -5)",
+        "t.yaml: products[1].colour: unknown key (allowed here: active, admission, category, description, name, "
+        "price)",
+        "t.yaml: products[1].name: duplicate 'Ticket'",
+        "t.yaml: organizer.slug: must be letters, digits, '.' and '-' (max 50), starting with a letter or digit "
+        "(got 'bad slug!')",
+        "t.yaml: event.name: missing (required)",
+        "t.yaml: event.date_from: must be a date like '2026-12-20 09:00', 'now' or '+7d 18:00' (got 'yesterday')",
+    ]

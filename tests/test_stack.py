@@ -1,36 +1,10 @@
-"""Stack builders and parsers: placement, deploy command, convergence, fed with captured docker output."""
+"""Stack builders and parsers: deploy command, convergence, fed with captured docker output."""
 from pathlib import Path
 
-from ops import stack as S
+from ops.builders import stack as S
+from ops.facts import stack as F
 
 FIX = Path(__file__).parent / "fixtures"
-
-
-def test_placement_spreads_members_over_three_nodes_and_lb_on_labelled_node():
-    add = S.placement(["n1", "n2", "n3"], {"n1": {}, "n2": {}, "n3": {}}, ["n1"])
-    assert add == {
-        "n1": {"pxc.pg1": "true", "pxc.redis1": "true", "pxc.lb": "true"},
-        "n2": {"pxc.pg2": "true", "pxc.redis2": "true"},
-        "n3": {"pxc.pg3": "true", "pxc.redis3": "true"},
-    }
-
-
-def test_placement_on_one_node_puts_everything_there():
-    add = S.placement(["solo"], {"solo": {}}, [])
-    assert add == {"solo": {l: "true" for l in ("pxc.pg1", "pxc.pg2", "pxc.pg3", "pxc.redis1", "pxc.redis2",
-                                                "pxc.redis3", "pxc.lb")}}
-
-
-def test_placement_keeps_existing_labels_where_they_are():
-    current = {"n1": {"pxc.pg2": "true"}, "n2": {}, "n3": {"pxc.lb": "true", "other": "x"}}
-    add = S.placement(["n1", "n2", "n3"], current, ["n1"])
-    assert add == {
-        "n1": {"pxc.pg1": "true", "pxc.redis1": "true"},
-        "n2": {"pxc.redis2": "true"},
-        "n3": {"pxc.pg3": "true", "pxc.redis3": "true"},
-    }
-    assert S.placement(["n1"], {"n1": {l: "true" for l in ("pxc.pg1", "pxc.pg2", "pxc.pg3", "pxc.redis1",
-                                                           "pxc.redis2", "pxc.redis3", "pxc.lb")}}, []) == {}
 
 
 def test_stack_deploy_command_carries_names_not_values():
@@ -52,7 +26,7 @@ def test_service_commands():
 
 
 def test_parse_service_ls_captured():
-    rows = S.parse_service_ls((FIX / "service_ls.jsonl").read_text())
+    rows = F.parse_service_ls((FIX / "service_ls.jsonl").read_text())
     by = {r.short: r for r in rows}
     assert len(rows) == 17
     assert (by["web"].running, by["web"].desired) == (0, 2)
@@ -61,27 +35,27 @@ def test_parse_service_ls_captured():
 
 
 def test_converged_reports_what_is_pending():
-    services = S.parse_service_ls((FIX / "service_ls.jsonl").read_text())
-    tasks = S.parse_stack_ps((FIX / "stack_ps.jsonl").read_text())
-    done, pending = S.converged(services, tasks, "pretix")
+    services = F.parse_service_ls((FIX / "service_ls.jsonl").read_text())
+    tasks = F.parse_stack_ps((FIX / "stack_ps.jsonl").read_text())
+    done, pending = F.converged(services, tasks, "pretix")
     assert not done
     assert pending == ["cron 0/1", "migrate: Running 6 minutes ago", "web 0/2", "worker 0/1"]
 
 
 def test_converged_when_migrate_completed_and_all_running():
-    services = [S.ServiceRow("pretix_web", "replicated", 2, 2, "r/pretix:t@sha256:1"),
-                S.ServiceRow("pretix_migrate", "replicated", 0, 1, "r/pretix:t@sha256:1")]
-    tasks = [S.TaskRow("pretix_migrate.1", "n1", "Shutdown", "Complete 1 minute ago", "", "r/pretix:t@sha256:1")]
-    assert S.converged(services, tasks, "pretix") == (True, [])
-    old = [S.TaskRow("pretix_migrate.1", "n1", "Shutdown", "Complete 9 minutes ago", "", "r/pretix:old@sha256:0")]
-    assert S.converged(services, old, "pretix") == (False, ["migrate: Complete 9 minutes ago"])
+    services = [F.ServiceRow("pretix_web", "replicated", 2, 2, "r/pretix:t@sha256:1"),
+                F.ServiceRow("pretix_migrate", "replicated", 0, 1, "r/pretix:t@sha256:1")]
+    tasks = [F.TaskRow("pretix_migrate.1", "n1", "Shutdown", "Complete 1 minute ago", "", "r/pretix:t@sha256:1")]
+    assert F.converged(services, tasks, "pretix") == (True, [])
+    old = [F.TaskRow("pretix_migrate.1", "n1", "Shutdown", "Complete 9 minutes ago", "", "r/pretix:old@sha256:0")]
+    assert F.converged(services, old, "pretix") == (False, ["migrate: Complete 9 minutes ago"])
 
 
 def test_failing_services_need_repeated_failures():
-    t = [S.TaskRow("pretix_web.1", "n1", "Shutdown", "Failed 1 minute ago", "task: non-zero exit (1)", "i")] * 3
-    assert list(S.failing_services(t)) == ["pretix_web"]
-    assert S.failing_services(t[:2]) == {}
+    t = [F.TaskRow("pretix_web.1", "n1", "Shutdown", "Failed 1 minute ago", "task: non-zero exit (1)", "i")] * 3
+    assert list(F.failing_services(t)) == ["pretix_web"]
+    assert F.failing_services(t[:2]) == {}
 
 
 def test_probe_parser():
-    assert S.parse_probe("pg1|f \npg2|t \nnoise\n") == {"pg1": "f", "pg2": "t"}
+    assert F.parse_probe("pg1|f \npg2|t \nnoise\n") == {"pg1": "f", "pg2": "t"}

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from conftest import STACK_LAB, inv
+from tests.labs import STACK_LAB, inv, lab_spec
 
 pytestmark = pytest.mark.integration
 URL = f"http://127.0.0.1:{STACK_LAB['PXC_LAB_HTTP_PORT']}"
@@ -118,10 +118,8 @@ def test_bad_input_gives_one_clear_line(stack):
 
 
 def test_registry_down_is_named(stack):
-    from ops import labrun
-    from ops.labspec import LabSpec
-    spec = LabSpec(name="pxstack", cluster="stacktest", subnet="10.80.0", http_port=28180, egress_port=28890)
-    labrun.kill(labrun.alive(spec, "registry"))
+    from ops.lab import procs, state
+    procs.kill(state.alive(lab_spec(STACK_LAB), "registry"))
     try:
         p = sinv("build", check=False)
         assert p.returncode == 1

@@ -1,47 +1,22 @@
-"""Tests for ops/stackconfig.py (pure functions; whole-string asserts on rendered output)."""
-
+"""The stack's pure configuration: pretix.cfg, secret names, deploy environment, placement; whole-string asserts."""
 import hashlib
-import os
 import re
-import sys
+from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import pytest
 
-import pytest  # noqa: E402
+from ops.cluster import stackconfig
+from ops.cluster.images import image_names
+from ops.cluster.stackconfig import (NODE_LABELS, SECRET_KEYS, generate_secrets, placement, render_pretix_cfg,
+                                     secret_name, stack_env, tag_var)
 
-from ops import stackconfig  # noqa: E402
-from ops.stackconfig import (  # noqa: E402
-    IMAGE_ORDER,
-    NODE_LABELS,
-    SECRET_KEYS,
-    generate_secrets,
-    render_pretix_cfg,
-    secret_name,
-    stack_env,
-    tag_var,
-)
-
+STACK_FILE = Path(__file__).resolve().parent.parent / "stack" / "pretix.yml"
 FIXED = {
     "pg_superuser_password": "su-pw",
     "pg_pretix_password": "pretix-pw",
     "pg_repmgr_password": "repmgr-pw",
     "django_secret": "dj-secret",
 }
-
-
-def test_constants():
-    assert SECRET_KEYS == (
-        "pg_superuser_password",
-        "pg_pretix_password",
-        "pg_repmgr_password",
-        "django_secret",
-        "pretix_cfg",
-    )
-    assert NODE_LABELS == (
-        "pxc.pg1", "pxc.pg2", "pxc.pg3", "pxc.redis1", "pxc.redis2", "pxc.redis3", "pxc.lb",
-    )
-    assert IMAGE_ORDER == ("pretix", "postgres", "pgpool", "redis", "redis-proxy", "nginx", "mailsink")
-    assert IMAGE_ORDER.index("pretix") < IMAGE_ORDER.index("nginx")
 
 
 def test_generate_secrets_keys_and_randomness():
@@ -136,7 +111,8 @@ def test_secret_name():
 
 def test_stack_env_whole():
     names = {k: f"pxc_{k}_0123456789" for k in SECRET_KEYS}
-    assert stack_env("registry.lab:5000/", "v1", names) == {
+    tags = {n: "v1" for n in ("pretix", "postgres", "pgpool", "redis", "redis-proxy", "nginx", "mailsink")}
+    assert stack_env("registry.lab:5000/", tags, names) == {
         "REGISTRY": "registry.lab:5000",
         "TAG_PRETIX": "v1",
         "TAG_POSTGRES": "v1",
@@ -158,38 +134,57 @@ def test_stack_env_whole():
 
 def test_stack_env_overrides():
     names = {k: k for k in SECRET_KEYS}
-    env = stack_env("localhost:5000", "dev", names, web_replicas=3, worker_replicas=2, http_port=8080)
+    env = stack_env("localhost:5000", {"pretix": "dev"}, names, web_replicas=3, worker_replicas=2, http_port=8080)
     assert (env["WEB_REPLICAS"], env["WORKER_REPLICAS"], env["HTTP_PORT"]) == ("3", "2", "8080")
 
 
 def test_stack_env_rejects_missing_secret_names():
     names = {k: k for k in SECRET_KEYS if k != "pretix_cfg"}
     with pytest.raises(ValueError):
-        stack_env("r", "t", names)
+        stack_env("r", {"pretix": "t"}, names)
     with pytest.raises(ValueError):
-        stack_env("r", "t", {k: k for k in SECRET_KEYS}, web_replicas=0)
+        stack_env("r", {"pretix": "t"}, {k: k for k in SECRET_KEYS}, web_replicas=0)
 
 
-def test_stack_file_uses_every_secret_and_label():
-    """The stack file and this module agree on secret env names and node labels."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stack", "pretix.yml")
-    with open(path) as f:
-        text = f.read()
+def test_stack_file_uses_every_secret_label_and_image():
+    """The stack file, the images folder and this module agree: adding an image is one folder + one entry."""
+    text = STACK_FILE.read_text()
     for key in SECRET_KEYS:
         assert f"name: ${{SECRET_{key.upper()}:?" in text
     for label in NODE_LABELS:
         assert f"node.labels.{label} == true" in text
     for var in ("${REGISTRY:-", "${WEB_REPLICAS:-2}", "${WORKER_REPLICAS:-1}", "${HTTP_PORT:-80}"):
         assert var in text
-    for image in IMAGE_ORDER:
-        assert f"pretix-cluster/{image}:${{{tag_var(image)}:-latest}}" in text
-    assert "${TAG:-" not in text
+    used = set(re.findall(r"pretix-cluster/([a-z0-9-]+):\$\{TAG_([A-Z0-9_]+):-latest\}", text))
+    assert used == {(n, tag_var(n)[4:]) for n in image_names()}
 
 
 def test_stack_env_takes_a_tag_per_image():
     names = {k: k for k in SECRET_KEYS}
-    tags = {n: f"c{i}" for i, n in enumerate(IMAGE_ORDER)}
-    env = stack_env("r", tags, names)
-    assert (env["TAG_PRETIX"], env["TAG_REDIS_PROXY"], env["TAG_MAILSINK"]) == ("c0", "c4", "c6")
+    env = stack_env("r", {"pretix": "c0", "redis-proxy": "c4"}, names)
+    assert (env["TAG_PRETIX"], env["TAG_REDIS_PROXY"]) == ("c0", "c4")
     with pytest.raises(ValueError):
-        stack_env("r", {"pretix": "x"}, names)
+        stack_env("r", {"pretix": ""}, names)
+
+
+def test_placement_spreads_members_over_three_nodes_and_lb_on_labelled_node():
+    add = placement(["n1", "n2", "n3"], {"n1": {}, "n2": {}, "n3": {}}, ["n1"])
+    assert add == {
+        "n1": {"pxc.pg1": "true", "pxc.redis1": "true", "pxc.lb": "true"},
+        "n2": {"pxc.pg2": "true", "pxc.redis2": "true"},
+        "n3": {"pxc.pg3": "true", "pxc.redis3": "true"},
+    }
+
+
+def test_placement_on_one_node_puts_everything_there():
+    assert placement(["solo"], {"solo": {}}, []) == {"solo": {label: "true" for label in NODE_LABELS}}
+
+
+def test_placement_keeps_existing_labels_where_they_are():
+    current = {"n1": {"pxc.pg2": "true"}, "n2": {}, "n3": {"pxc.lb": "true", "other": "x"}}
+    assert placement(["n1", "n2", "n3"], current, ["n1"]) == {
+        "n1": {"pxc.pg1": "true", "pxc.redis1": "true"},
+        "n2": {"pxc.redis2": "true"},
+        "n3": {"pxc.pg3": "true", "pxc.redis3": "true"},
+    }
+    assert placement(["n1"], {"n1": {label: "true" for label in NODE_LABELS}}, []) == {}

@@ -31,3 +31,11 @@ class JourneyError(OpsError):
     def __init__(self, step: str, message: str, retryable: bool = False):
         self.step, self.retryable = step, retryable
         super().__init__(f"{step}: {message}")
+
+
+class QuickstartError(OpsError):
+    """A quickstart step failed; `.step` names it, `.artifacts` lists the evidence (screenshot, HTML)."""
+
+    def __init__(self, step: str, message: str, artifacts: list[str] | None = None):
+        self.step, self.detail, self.artifacts = step, message, list(artifacts or [])
+        super().__init__(f"quickstart step '{step}' failed: {message}")

@@ -4,11 +4,17 @@ from __future__ import annotations
 import time
 
 import requests
-from .context import PROJECT, expected_errors, load, state_dir, task
-from .errors import OpsError
-from .remote import say
+from invoke import Collection
 
-CLUSTER_HELP = "cluster inventory name (clusters/NAME.yaml; default from invoke.yaml)"
+from ..core.errors import JourneyError, OpsError
+from ..core.files import read_text
+from ..core.output import MASKER, say
+from ..shop import api as A
+from ..shop.purchase import buy_ticket
+from ..shop.quickstart import run_quickstart
+from ..shop.seed import load_seed
+from .context import HELP, PROJECT, expected_errors, load, state_dir, task
+
 DEFAULT_SEED = PROJECT / "scripts" / "seed.yaml"
 ORDER_STATUS = {"n": "pending", "p": "paid", "e": "expired", "c": "canceled"}  # pretix API status codes
 
@@ -18,18 +24,25 @@ def shop_state(c, cluster_name: str):
     return state_dir(c, cluster_name) / "shop"
 
 
+def shop_api(c, cl) -> A.Api:
+    """The REST client with the token the quickstart saved (clear error when there is none)."""
+    token = read_text(shop_state(c, cl.name) / "api_token")
+    if not token:
+        raise OpsError(f"no API token for {cl.name}: run `inv quickstart --cluster {cl.name}` first")
+    MASKER.add(token)
+    return A.Api(cl.public_url, token)
+
+
 @task(help={
-    "seed": "seed file (YAML: organizer, event, products, quotas, question); default scripts/seed.yaml",
+    "seed": HELP["seed"],
     "screenshots": "keep a PNG per step in this folder",
     "tickets": "override the size of the first quota (default from the seed file: 10000)",
     "organizer": "override the organizer slug", "event": "override the event slug",
-    "cluster": CLUSTER_HELP,
+    "cluster": HELP["cluster"],
 })
 @expected_errors
 def quickstart(c, seed=None, screenshots=None, tickets=None, organizer=None, event=None, cluster=None):
     """Seed the shop through the real admin UI (headless Chromium): admin password, organizer, token, event."""
-    from scripts.quickstart import run_quickstart
-
     cl = load(c, cluster)
     started = time.monotonic()
     result = run_quickstart(cl.public_url, shop_state(c, cl.name), seed or DEFAULT_SEED, screenshots=screenshots,
@@ -41,38 +54,28 @@ def quickstart(c, seed=None, screenshots=None, tickets=None, organizer=None, eve
 
 
 @task(help={"count": "number of tickets to buy, one order each (default 1, at most 50)",
-            "seed": "seed file naming the organizer and event (default scripts/seed.yaml)",
-            "cluster": CLUSTER_HELP})
+            "seed": HELP["seed"], "cluster": HELP["cluster"]})
 @expected_errors
 def buy(c, count=1, seed=None, cluster=None):
     """Buy tickets through the shop as a browser does, then find each order through the REST API."""
-    from loadtest.journey import JourneyError, api_order, buy_ticket
-    from ops.seedfile import load_seed
-
     count = int(count)
     if not 1 <= count <= 50:
-        raise OpsError("--count must be between 1 and 50 (use the load test for more)")
+        raise OpsError("--count must be between 1 and 50 (use `inv bench` for load)")
     cl = load(c, cluster)
     s = load_seed(seed or DEFAULT_SEED)
-    token_file = shop_state(c, cl.name) / "api_token"
-    if not token_file.exists():
-        raise OpsError(f"no API token for {cl.name}: run `inv quickstart --cluster {cl.name}` first")
-    token = token_file.read_text().strip()
+    api = shop_api(c, cl)
     org, ev = s.organizer.slug, s.event.slug
     for i in range(count):
         try:
             with requests.Session() as session:
                 r = buy_ticket(session, cl.public_url, org, ev, n=i + 1)
-            order = api_order(cl.public_url, token, org, ev, r.code)
-        except JourneyError as exc:
+        except (JourneyError, requests.RequestException) as exc:
             raise OpsError(f"purchase {i + 1} failed: {exc}") from None
-        except requests.RequestException as exc:
-            raise OpsError(f"the REST API refused the lookup ({exc}); the saved token may belong to another "
-                           f"organizer: run `inv quickstart --cluster {cl.name}`") from None
+        order = A.order(api, org, ev, r.code)
         if not order:
             raise OpsError(f"order {r.code} was bought but the API does not know it")
         say(f"  order {r.code}: {ORDER_STATUS.get(order['status'], order['status'])} ({r.seconds:.1f}s)")
     say(f"buy: {count} order(s) placed and found in the API")
 
 
-ns_tasks = [quickstart, buy]
+ns = Collection(quickstart, buy)

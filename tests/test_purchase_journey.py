@@ -1,16 +1,15 @@
-"""Unit tests for the pure parsing helpers of loadtest/journey.py, on pages captured from pretix 2026.8.0
-(tests/fixtures/pretix_*.html|json, trimmed to head assets + forms), plus the HTTP flow against a fake
-session that replays those captures (no network)."""
+"""The purchase journey's parsers on pages captured from pretix 2026.8.0 (tests/fixtures/pretix_*.html|json,
+trimmed to head assets + forms), plus the HTTP flow against a session that replays those captures (no network)."""
 import json
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from ops.core.errors import JourneyError
+from ops.shop import forms, html as H, purchase
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "loadtest"))
-import journey  # noqa: E402
 
 FIX = REPO / "tests" / "fixtures"
 BASE = "http://127.0.0.1:8345"
@@ -30,7 +29,7 @@ def js(name):
 
 
 def test_cart_form_from_event_page():
-    cart = journey.parse_cart_form(page("event_page.html"), EV)
+    cart = forms.parse_cart_form(page("event_page.html"), EV)
     assert cart.action == f"{BASE}/demo/conf/cart/add?next=/demo/conf/&next_error=/demo/conf/"
     assert cart.async_task
     assert set(cart.items) == {"item_1", "item_2"}
@@ -42,11 +41,11 @@ def test_cart_form_from_event_page():
 
 def test_no_cart_form():
     with pytest.raises(ValueError, match="no add-to-cart form"):
-        journey.parse_cart_form("<html><form method=post action='/x'><input name=q></form></html>", EV)
+        forms.parse_cart_form("<html><form method=post action='/x'><input name=q></form></html>", EV)
 
 
 def test_static_assets_are_discovered_not_hardcoded():
-    assets = journey.find_static_assets(page("event_page.html"), EV)
+    assets = forms.find_static_assets(page("event_page.html"), EV)
     assert len(assets) == len(set(assets))
     assert all(a.startswith(BASE + "/") for a in assets)
     css = [a for a in assets if a.endswith(".css")]
@@ -61,31 +60,31 @@ def test_static_assets_skip_other_origins():
     html = ('<html><head><link rel="stylesheet" href="https://cdn.example.invalid/x.css">'
             '<script src="/static/a.123.js"></script><script src="/static/a.123.js"></script>'
             '<img src="data:image/png;base64,AAAA"></head></html>')
-    assert journey.find_static_assets(html, EV) == [f"{BASE}/static/a.123.js"]
+    assert forms.find_static_assets(html, EV) == [f"{BASE}/static/a.123.js"]
 
 
 # ---------------------------------------------------------------- async answers
 
 
 def test_async_answers():
-    started = journey.parse_async(js("cart_add_started.json"))
+    started = forms.parse_async(js("cart_add_started.json"))
     assert not started.ready and started.check_url.startswith("/demo/conf/cart/add?async_id=")
-    done = journey.parse_async(js("cart_add_done.json"))
+    done = forms.parse_async(js("cart_add_done.json"))
     assert done.ready and done.success and done.redirect == "/demo/conf/?require_cookie=true"
-    c = journey.parse_async(js("confirm_started.json"))
+    c = forms.parse_async(js("confirm_started.json"))
     assert not c.ready and "checkout/confirm" in c.check_url
-    d = journey.parse_async(js("confirm_done.json"))
+    d = forms.parse_async(js("confirm_done.json"))
     assert d.ready and d.success and "/order/" in d.redirect
-    assert journey.parse_order_url(d.redirect)[0] == "NZZQC"
+    assert forms.parse_order_url(d.redirect)[0] == "NZZQC"
     with pytest.raises(ValueError):
-        journey.parse_async(["not", "a", "dict"])
+        forms.parse_async(["not", "a", "dict"])
 
 
 # ---------------------------------------------------------------- checkout forms
 
 
 def test_questions_form_fills_email_names_and_seed_question():
-    action, data = journey.questions_form_data(page("checkout_questions.html"), "buyer@example.invalid",
+    action, data = forms.questions_form_data(page("checkout_questions.html"), "buyer@example.invalid",
                                                {QUESTION: "A friend"}, n=7)
     d = dict(data)
     assert action == ""  # posts to itself
@@ -103,22 +102,22 @@ def test_questions_form_fills_email_names_and_seed_question():
 
 
 def test_questions_form_unknown_question_gets_default_answer():
-    _, data = journey.questions_form_data(page("checkout_questions.html"), "b@example.invalid", {"*": "n/a"})
+    _, data = forms.questions_form_data(page("checkout_questions.html"), "b@example.invalid", {"*": "n/a"})
     d = dict(data)
     assert d[[k for k in d if "-question_" in k][0]] == "n/a"
 
 
 def test_payment_form():
-    action, data = journey.payment_form_data(page("checkout_payment.html"), "manual")
+    action, data = forms.payment_form_data(page("checkout_payment.html"), "manual")
     d = dict(data)
     assert d["payment"] == "manual" and d["csrfmiddlewaretoken"]
     assert [k for k, _ in data].count("payment") == 1
     with pytest.raises(ValueError, match="not offered"):
-        journey.payment_form_data(page("checkout_payment.html"), "stripe")
+        forms.payment_form_data(page("checkout_payment.html"), "stripe")
 
 
 def test_confirm_form_is_not_the_cart_extend_form():
-    action, data = journey.confirm_form_data(page("checkout_confirm.html"))
+    action, data = forms.confirm_form_data(page("checkout_confirm.html"))
     d = dict(data)
     assert "/cart/" not in action
     assert d["ajax"] == "1" and d["csrfmiddlewaretoken"]
@@ -126,7 +125,7 @@ def test_confirm_form_is_not_the_cart_extend_form():
 
 def test_main_post_form_missing():
     with pytest.raises(ValueError, match="no POST form"):
-        journey.main_post_form("<form method=get><input name=q></form>")
+        forms.main_post_form("<form method=get><input name=q></form>")
 
 
 def test_required_checkbox_is_checked_and_textarea_newline_stripped():
@@ -135,7 +134,7 @@ def test_required_checkbox_is_checked_and_textarea_newline_stripped():
             '<input type="checkbox" name="newsletter"><textarea name="street">\nMain St</textarea>'
             '<select name="country" required><option value="">--</option><option value="PT">Portugal</option>'
             '</select><button type="submit" name="go" value="1">Go</button></form>')
-    _, data = journey.questions_form_data(html, "e@example.invalid")
+    _, data = forms.questions_form_data(html, "e@example.invalid")
     d = dict(data)
     assert d["agree"] == "yes" and "newsletter" not in d and "go" not in d
     assert d["street"] == "Main St" and d["country"] == "PT"
@@ -145,40 +144,60 @@ def test_required_checkbox_is_checked_and_textarea_newline_stripped():
 
 
 def test_order_page():
-    assert journey.order_page_ok(page("order_page.html"))
-    assert not journey.order_page_ok(page("checkout_confirm.html"))
-    assert journey.parse_order_url(f"{BASE}/demo/conf/order/AB12C/s3cr3tx/?thanks=yes") == ("AB12C", "s3cr3tx")
+    assert forms.order_page_ok(page("order_page.html"))
+    assert not forms.order_page_ok(page("checkout_confirm.html"))
+    assert forms.parse_order_url(f"{BASE}/demo/conf/order/AB12C/s3cr3tx/?thanks=yes") == ("AB12C", "s3cr3tx")
     with pytest.raises(ValueError):
-        journey.parse_order_url(f"{BASE}/demo/conf/checkout/confirm/")
+        forms.parse_order_url(f"{BASE}/demo/conf/checkout/confirm/")
 
 
 def test_page_error():
-    assert journey.page_error('<div class="alert alert-danger">Sold <b>out</b></div>') == "Sold out"
-    assert journey.page_error("<p>fine</p>") == ""
+    assert H.page_error('<div class="alert alert-danger">Sold <b>out</b></div>') == "Sold out"
+    assert H.page_error("<p>fine</p>") == ""
 
 
 # ---------------------------------------------------------------- the HTTP flow against recorded pages
 
 
 class FakeResponse:
+    """A recorded answer; also Locust's catch_response context (success/failure are recorded)."""
+
     def __init__(self, url, text, status=200, ctype="text/html"):
         self.url, self.text, self.status_code = url, text, status
         self.headers = {"Content-Type": ctype}
+        self.verdict = None
 
     def json(self):
         return json.loads(self.text)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def success(self):
+        self.verdict = "ok"
+
+    def failure(self, why):
+        self.verdict = why
+
 
 class FakeSession:
-    """Replays the captured journey; records requests. Accepts name= like Locust's HttpSession."""
+    """Replays the captured journey; records requests and verdicts. Takes name= and catch_response= like
+    Locust's HttpSession."""
 
     def __init__(self, confirm_status=200):
-        self.calls = []
+        self.calls, self.responses = [], []
         self.cookies = {"pretix_csrftoken": "cookie-token"}
         self.confirm_status = confirm_status
 
-    def request(self, method, url, name=None, **kw):
+    def request(self, method, url, name=None, catch_response=False, **kw):
         self.calls.append((method, url, name, kw))
+        self.responses.append(self._answer(method, url))
+        return self.responses[-1]
+
+    def _answer(self, method, url):
         path = urlsplit(url).path
         if path.startswith("/static/") or path.endswith("theme.css"):
             return FakeResponse(url, "x", ctype="text/css")
@@ -204,10 +223,10 @@ class FakeSession:
 
 
 def test_buy_ticket_flow_on_recorded_pages(monkeypatch):
-    monkeypatch.setattr(journey.time, "sleep", lambda s: None)
+    monkeypatch.setattr(purchase.time, "sleep", lambda s: None)
     s = FakeSession()
     cache = set()
-    res = journey.buy_ticket(s, BASE, "demo", "conf", email="e@example.invalid", answers={QUESTION: "Web"},
+    res = purchase.buy_ticket(s, BASE, "demo", "conf", email="e@example.invalid", answers={QUESTION: "Web"},
                              asset_cache=cache)
     assert res.code == "NZZQC" and res.secret == "lynu4svbrbxyj4lq"
     assert res.requests == len(s.calls) and res.assets == len(cache) > 0
@@ -226,30 +245,45 @@ def test_buy_ticket_flow_on_recorded_pages(monkeypatch):
     assert polls and all(p.count("ajax=1") == 1 for p in polls)
     # second purchase with the same browser cache: no asset re-fetch
     s2 = FakeSession()
-    res2 = journey.buy_ticket(s2, BASE, "demo", "conf", asset_cache=cache)
+    res2 = purchase.buy_ticket(s2, BASE, "demo", "conf", asset_cache=cache)
     assert res2.assets == 0
+    assert {r.verdict for r in s.responses} == {"ok"}  # every request checked and reported as a success
+    assert set(res.steps) == {"event page", "cart/add", "checkout", "checkout/confirm"} and res.retries == 0
 
 
 def test_buy_ticket_409_is_retryable(monkeypatch):
-    monkeypatch.setattr(journey.time, "sleep", lambda s: None)
-    with pytest.raises(journey.JourneyError) as e:
-        journey.buy_ticket(FakeSession(confirm_status=409), BASE, "demo", "conf", fetch_assets=False)
+    monkeypatch.setattr(purchase.time, "sleep", lambda s: None)
+    s = FakeSession(confirm_status=409)
+    with pytest.raises(JourneyError) as e:
+        purchase.buy_ticket(s, BASE, "demo", "conf", fetch_assets=False)
     assert e.value.retryable and e.value.step == "checkout/confirm"
+    confirms = [r for c, r in zip(s.calls, s.responses) if c[2] == "checkout/confirm"]
+    assert len(confirms) == 4 and {r.verdict for r in confirms} == {"HTTP 409 at /demo/conf/checkout/confirm/"}
 
 
-def test_plain_requests_session_gets_no_name_kwarg():
+def test_a_wrong_page_fails_the_step_and_is_reported(monkeypatch):
+    monkeypatch.setattr(purchase.time, "sleep", lambda s: None)
+    s = FakeSession()
+    s._answer = lambda method, url: FakeResponse(url, "<html>maintenance</html>")
+    with pytest.raises(JourneyError) as e:
+        purchase.buy_ticket(s, BASE, "demo", "conf")
+    assert e.value.step == "event page" and "no add-to-cart form" in str(e.value)
+    assert s.responses[0].verdict.startswith("no add-to-cart form")  # marked failed in the load test stats
+
+
+def test_plain_requests_session_gets_no_locust_kwargs():
     import requests
 
-    assert not journey._Client(requests.Session(), 5).named
-    assert journey._Client(FakeSession(), 5).named
+    assert not purchase._Client(requests.Session(), 5).locust
+    assert purchase._Client(FakeSession(), 5).locust
 
 
 def test_choice_question_select_takes_the_seed_answer_or_a_real_option():
     html = page("checkout_questions_choice.html")
-    _, data = journey.questions_form_data(html, "b@example.invalid", {QUESTION: "Web"})
+    _, data = forms.questions_form_data(html, "b@example.invalid", {QUESTION: "Web"})
     d = dict(data)
     sel = [k for k in d if k.endswith("-question_2")][0]
-    assert d[sel] != "" and d[sel] == journey.parse_page(html).forms[-1].get(sel).options[2][0]  # "Web"
-    _, data = journey.questions_form_data(html, "b@example.invalid")
+    assert d[sel] != "" and d[sel] == H.parse_page(html).forms[-1].get(sel).options[2][0]  # "Web"
+    _, data = forms.questions_form_data(html, "b@example.invalid")
     assert dict(data)[sel] not in ("", None)  # required: first real option, never the "---" placeholder
     assert dict(data)["country"] == ""  # optional invoice select stays as the page had it
