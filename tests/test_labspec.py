@@ -51,9 +51,8 @@ def test_sshd_config_points_docker_at_the_node_daemon():
 def test_forwarders_stay_on_loopback_and_unix_sockets():
     assert L.entry_host_argv(SPEC) == [
         "socat", "TCP-LISTEN:9080,bind=127.0.0.1,fork,reuseaddr", "UNIX-CONNECT:/srv/lab/t/run/entry.sock"]
-    assert L.entry_node_argv(SPEC) == [
-        "nsenter", "--net=/run/netns/t-n1", "socat", "UNIX-LISTEN:/srv/lab/t/run/entry.sock,fork,unlink-early,mode=600",
-        "TCP:10.99.0.11:80"]
+    assert L.entry_lb_argv(SPEC) == ["nsenter", "--net=/run/netns/t-net", "haproxy", "-db", "-f",
+                                     "/srv/lab/t/entry-lb.cfg"]
     assert L.egress_node_argv(SPEC, "n3") == [
         "nsenter", "--net=/run/netns/t-n3", "socat", "TCP-LISTEN:3128,bind=127.0.0.1,fork,reuseaddr",
         "UNIX-CONNECT:/srv/lab/t/run/egress.sock"]
@@ -85,7 +84,7 @@ def test_masker_hides_every_secret_longest_first():
 
 
 def test_lab_dns_answers_nxdomain_for_the_question_asked():
-    from ops.labdns import nxdomain
+    from ops.lab.dns import nxdomain
     # a query for "pg1" type A class IN, id 0xabcd, RD set (captured from glibc's resolver shape)
     query = bytes.fromhex("abcd01000001000000000000") + b"\x03pg1\x00" + bytes.fromhex("00010001")
     reply = nxdomain(query)
@@ -98,3 +97,12 @@ def test_daemons_use_the_lab_dns_never_the_hosts_resolvers():
     assert json.loads(L.daemon_json(SPEC, "n1"))["dns"] == ["10.99.0.1"]
     assert L.dns_argv(SPEC)[:2] == ["nsenter", "--net=/run/netns/t-net"]
     assert L.dns_argv(SPEC)[-2:] == ["10.99.0.1", "/srv/lab/t"]
+
+
+def test_entry_load_balancer_checks_every_node_and_never_resends_a_request():
+    cfg = L.entry_lb_config(SPEC)
+    assert "    bind unix@/srv/lab/t/run/entry.sock mode 600\n    bind 127.0.0.1:9080\n" in cfg
+    assert ("    server n1 10.99.0.11:80 check\n    server n2 10.99.0.12:80 check\n"
+            "    server n3 10.99.0.13:80 check\n") in cfg
+    assert "option httpchk GET /nginx-health" in cfg and "retry-on conn-failure\n" in cfg
+    assert all(n["labels"] == {"pxc.lb": "true"} for n in L.inventory(SPEC)["nodes"])

@@ -58,6 +58,9 @@ def ensure_files(spec: L.LabSpec) -> list[str]:
     write_if_changed(spec.known_hosts, "".join(known), 0o600)
     write_if_changed(spec.dir / "registry.yml", L.registry_config(spec))
     write_if_changed(spec.dir / "tinyproxy.conf", L.tinyproxy_config(spec))
+    if write_if_changed(spec.dir / "entry-lb.cfg", L.entry_lb_config(spec)) and alive(spec, "entry-lb"):
+        kill(alive(spec, "entry-lb"))  # restarted with the new configuration by ensure_entry
+        changes.append("entry load balancer: new configuration")
     for n in spec.node_names():
         write_if_changed(spec.node_dir(n) / "sshd_config", L.sshd_config(spec, n), 0o600)
         write_if_changed(spec.node_dir(n) / "daemon.json", L.daemon_json(spec, n))
@@ -168,7 +171,7 @@ def ensure_host_services(spec: L.LabSpec) -> list[str]:
 def ensure_entry(spec: L.LabSpec) -> list[str]:
     changes = ensure_process(spec, "registry", L.registry_argv(spec),
                              ready=lambda: listening(L.REGISTRY_PORT, spec.node_ns("n1")))
-    changes += ensure_process(spec, "entry-node", L.entry_node_argv(spec),
+    changes += ensure_process(spec, "entry-lb", L.entry_lb_argv(spec),
                               ready=lambda: unix_answers(spec.entry_sock, timeout=1))
     changes += ensure_process(spec, "entry", L.entry_host_argv(spec), ready=lambda: listening(spec.http_port))
     return changes

@@ -6,18 +6,18 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-LAB_PACKAGES = ("docker.io", "openssh-server", "iproute2", "debootstrap", "docker-registry",
+LAB_PACKAGES = ("docker.io", "openssh-server", "iproute2", "debootstrap", "docker-registry", "haproxy",
                 "tinyproxy", "socat", "curl", "psmisc")
 # binary that proves each package is installed
 PACKAGE_PROBES = {
     "docker.io": "/usr/sbin/dockerd", "openssh-server": "/usr/sbin/sshd", "iproute2": "/usr/sbin/ip",
     "debootstrap": "/usr/sbin/debootstrap", "docker-registry": "/usr/bin/docker-registry",
     "tinyproxy": "/usr/bin/tinyproxy", "socat": "/usr/bin/socat", "curl": "/usr/bin/curl",
-    "psmisc": "/usr/bin/killall",
+    "psmisc": "/usr/bin/killall", "haproxy": "/usr/sbin/haproxy",
 }
 REGISTRY_PORT = 5000
 NODE_PROXY_PORT = 3128   # inside each node namespace, on its loopback
-ENTRY_NODE_PORT = 80     # the cluster's published HTTP entry on the LB node
+ENTRY_NODE_PORT = 80     # the cluster's published HTTP entry on every LB node
 
 
 @dataclass(frozen=True)
@@ -268,10 +268,46 @@ def egress_node_argv(spec: LabSpec, node: str) -> list[str]:
                                       f"UNIX-CONNECT:{spec.egress_sock}"])
 
 
-def entry_node_argv(spec: LabSpec) -> list[str]:
-    """LB node side: unix socket -> the published HTTP entry on the node's address."""
-    return in_ns(spec.node_ns("n1"), ["socat", f"UNIX-LISTEN:{spec.entry_sock},fork,unlink-early,mode=600",
-                                      f"TCP:{spec.address('n1')}:{ENTRY_NODE_PORT}"])
+def entry_lb_config(spec: LabSpec) -> str:
+    """The lab's load balancer (as a cloud LB in front of a real cluster): every node's nginx, health-checked,
+    so losing any one node keeps the shop reachable. It listens on a unix socket for the host's forwarder and
+    on 127.0.0.1:<http_port> inside the lab's bridge namespace for load generators running in the lab."""
+    servers = "\n".join(f"    server {n} {spec.address(n)}:{ENTRY_NODE_PORT} check" for n in spec.node_names())
+    return f"""# written by `inv lab.up`: the lab's entry load balancer
+global
+    maxconn 8192
+    log stdout format raw local0 warning
+
+defaults
+    mode http
+    log global
+    option dontlognull
+    timeout connect 1s
+    timeout client 130s
+    timeout server 130s
+    timeout http-request 30s
+    timeout http-keep-alive 10s
+    # a connection that could not be made is tried on another node; a request that reached nginx never is
+    retries 2
+    retry-on conn-failure
+    option redispatch
+
+frontend shop
+    bind unix@{spec.entry_sock} mode 600
+    bind 127.0.0.1:{spec.http_port}
+    default_backend nginx_nodes
+
+backend nginx_nodes
+    balance roundrobin
+    option httpchk GET /nginx-health
+    http-check expect status 200
+    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+{servers}
+"""
+
+
+def entry_lb_argv(spec: LabSpec) -> list[str]:
+    return in_ns(spec.net_ns, ["haproxy", "-db", "-f", str(spec.dir / "entry-lb.cfg")])
 
 
 def entry_host_argv(spec: LabSpec) -> list[str]:
@@ -300,7 +336,7 @@ def inventory(spec: LabSpec) -> dict:
                 "connect_timeout": 10},
         "nodes": [
             {"name": n, "address": spec.address(n), "role": "manager" if _is_manager(spec, n) else "worker",
-             "labels": {"pxc.lb": "true"} if n == "n1" else {}}
+             "labels": {"pxc.lb": "true"}}  # nginx on every node, behind the lab's entry load balancer
             for n in spec.node_names()
         ],
     }

@@ -7,7 +7,7 @@ from . import spec as L
 from .procs import kill, kill_all, sh
 from .state import alive, cgroup_dirs, cgroup_pids, known_nodes, lab_namespaces, mounts_under, ns_pids
 
-PROCESS_NAMES = ("entry", "entry-node", "registry", "egress", "tinyproxy", "dns")
+PROCESS_NAMES = ("entry", "entry-lb", "entry-node", "registry", "egress", "tinyproxy", "dns")
 
 
 def tear_down(spec: L.LabSpec, purge: bool = False) -> list[str]:

@@ -1,4 +1,4 @@
-"""Quickstart UI for the event: wizard, category/product/quota/question forms, payment plugin and provider, live page."""
+"""Quickstart UI for the event: wizard, product/quota/question forms, payment plugin and provider, live page."""
 from __future__ import annotations
 
 from .browser import Browser, named
