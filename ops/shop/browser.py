@@ -46,6 +46,12 @@ def is_stale(exc: BaseException) -> bool:
     return isinstance(exc, WebDriverException) and bool(_STALE_TEXT.search(str(exc)))
 
 
+def describe(exc: BaseException) -> str:
+    """One line for an error: Selenium's message without the driver's stack trace."""
+    text = exc.msg if isinstance(exc, WebDriverException) and exc.msg else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
+
+
 class Browser:
     """Headless Chromium on one pretix: every action finds its element by CSS, so a retry can find it again."""
 
@@ -142,7 +148,7 @@ class Browser:
                           f"read {css}")
 
     def value(self, name: str) -> str:
-        return self.retry(lambda: (self.el(named(name)).get_attribute("value") or "").strip(), f"read {name}")
+        return self._raw_value(name).strip()
 
     def is_checked(self, css: str) -> bool:
         return self.retry(lambda: self.el(css).is_selected(), f"read {css}")
@@ -160,18 +166,22 @@ class Browser:
     # -- writing
     def fill(self, name: str, value: str) -> None:
         """Type into a text input or textarea (cleared first)."""
-        self.retry(lambda: self._fill(self.el(named(name)), value), f"fill {name}")
+        self.retry(lambda: self._type(self.el(named(name)), value), f"fill {name}")
+        # read back from a fresh lookup: typing may itself make the page re-render the field
+        if self._raw_value(name) != value:  # a widget reformatted the input, or it sits in a collapsed section
+            self.set_value(name, value)
 
-    def _fill(self, e, value: str) -> None:
+    def _type(self, e, value: str) -> None:
         self._scroll(e)
         try:
             e.clear()
             if value:
                 e.send_keys(value)
         except (ElementNotInteractableException, InvalidElementStateException):
-            pass  # e.g. in a collapsed "advanced" section: set it like a paste would, below
-        if (e.get_attribute("value") or "") != value:  # (also for widgets that reformat typed input)
-            self._set(e, value)
+            pass  # e.g. in a collapsed "advanced" section: fill() then sets it like a paste would
+
+    def _raw_value(self, name: str) -> str:
+        return self.retry(lambda: self.el(named(name)).get_attribute("value") or "", f"read {name}")
 
     def set_value(self, name: str, value: str) -> None:
         """Set an input's value as a user's paste would (for date/time picker widgets), firing events."""
@@ -189,6 +199,12 @@ class Browser:
             raise LookupError(f"no input for field {base!r} on {self.path()}")
         for n in names:
             self.fill(n, value)
+
+    def save_i18n(self, path: str, base: str, value: str) -> None:
+        """Open the form at path, set the i18n field base in every language, save."""
+        self.go(path)
+        self.fill_i18n(base, value)
+        self.submit(named(self.first_i18n(base)))
 
     def select(self, name: str, value: str) -> None:
         def pick():

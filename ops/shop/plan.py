@@ -52,6 +52,14 @@ def _patch(target: str, payload: dict, what: str) -> list[Change]:
     return [Change(PATCH, target, payload, f"updated {what}: {', '.join(sorted(payload))}")]
 
 
+def _create_or_patch(seed: Seed, cur: dict | None, collection: str, what: str,
+                     fields: Callable[[dict], dict], create: Change) -> list[Change]:
+    """`create` when the shop lacks the object, else the PATCH of its fields that differ from the seed."""
+    if cur is None:
+        return [create]
+    return _patch(_ev(seed) + f"{collection}/{cur['id']}/", fields(cur), what)
+
+
 # ------------------------------------------------------------------------------------------ organizer
 
 def plan_organizer(seed: Seed, state: ShopState) -> list[Change]:
@@ -125,16 +133,10 @@ def plan_products(seed: Seed, state: ShopState) -> list[Change]:
     loc = seed.event.locale
     cats = {n: c["id"] for n, c in _by_name(state.categories, "name", loc).items()}
     items = _by_name(state.items, "name", loc)
-    out: list[Change] = []
-    for p in seed.products:
-        cur = items.get(p.name)
-        if cur is None:
-            out.append(Change(CREATE, "product", _product_payload(p, cats.get(p.category)),
-                              f"created product {p.name!r} at {p.price} {seed.event.currency}"))
-        else:
-            out += _patch(_ev(seed) + f"items/{cur['id']}/", _product_fields(p, cur, cats, loc),
-                          f"product {p.name!r}")
-    return out
+    return [c for p in seed.products for c in _create_or_patch(
+        seed, items.get(p.name), "items", f"product {p.name!r}", lambda cur: _product_fields(p, cur, cats, loc),
+        Change(CREATE, "product", _product_payload(p, cats.get(p.category)),
+               f"created product {p.name!r} at {p.price} {seed.event.currency}"))]
 
 
 def _product_payload(p: ProductSeed, category_id: int | None) -> dict:
@@ -168,12 +170,11 @@ def plan_quotas(seed: Seed, state: ShopState) -> list[Change]:
     have = {q["name"]: q for q in state.quotas}
     out: list[Change] = []
     for q in seed.quotas:
-        ids, cur = _item_ids(q.products, items), have.get(q.name)
-        if cur is None:
-            out.append(Change(CREATE, "quota", {"name": q.name, "size": q.size, "items": ids},
-                              f"created quota {q.name!r} ({'unlimited' if q.size is None else q.size})"))
-        else:
-            out += _patch(_ev(seed) + f"quotas/{cur['id']}/", _quota_fields(q, cur, ids), f"quota {q.name!r}")
+        ids = _item_ids(q.products, items)
+        out += _create_or_patch(
+            seed, have.get(q.name), "quotas", f"quota {q.name!r}", lambda cur: _quota_fields(q, cur, ids),
+            Change(CREATE, "quota", {"name": q.name, "size": q.size, "items": ids},
+                   f"created quota {q.name!r} ({'unlimited' if q.size is None else q.size})"))
     return out
 
 
@@ -193,14 +194,11 @@ def plan_questions(seed: Seed, state: ShopState) -> list[Change]:
     out: list[Change] = []
     for q in seed.questions:
         ids = _item_ids(q.products, items) if q.products else sorted(i["id"] for i in state.items)
-        cur = have.get(q.question)
-        if cur is None:
-            out.append(Change(CREATE, "question", _question_payload(q, ids),
-                              f"created question {q.question!r} ({q.type}, "
-                              f"{'required' if q.required else 'optional'})"))
-        else:
-            out += _patch(_ev(seed) + f"questions/{cur['id']}/", _question_fields(q, cur, ids, loc),
-                          f"question {q.question!r}")
+        out += _create_or_patch(
+            seed, have.get(q.question), "questions", f"question {q.question!r}",
+            lambda cur: _question_fields(q, cur, ids, loc),
+            Change(CREATE, "question", _question_payload(q, ids),
+                   f"created question {q.question!r} ({q.type}, {'required' if q.required else 'optional'})"))
     return out
 
 

@@ -19,7 +19,7 @@ from ..core.errors import QuickstartError
 from ..core.output import MASKER
 from . import ui_account, ui_event
 from .api import Api, event_path
-from .browser import Browser
+from .browser import Browser, describe
 from .plan import (CREATE, PATCH, UI, Change, Planner, ShopState, observed, plan_all, plan_categories, plan_event,
                    plan_live, plan_manual_payment, plan_organizer, plan_payment_plugin, plan_products,
                    plan_questions, plan_quotas)
@@ -141,8 +141,8 @@ class Quickstart:
             raise
         except Exception as e:
             evidence = self.b.dump(self.screenshots or self.files.path, name)
-            msg = " ".join(str(e).split()) or type(e).__name__
-            raise QuickstartError(name, f"{msg[:400]} (evidence: {', '.join(evidence) or 'none'})", evidence) from e
+            where = ", ".join(evidence) or "none"
+            raise QuickstartError(name, f"{describe(e)[:400]} (evidence: {where})", evidence) from e
         self.step_seconds[name] = round(time.monotonic() - started, 2)
         self.b.screenshot(name)
 
@@ -232,7 +232,7 @@ def run_quickstart(url: str, state_dir: str | Path, seed: str | Path | Seed | No
     except QuickstartError:
         raise
     except Exception as e:  # the browser could not start, etc.
-        raise QuickstartError(qs.step, " ".join(str(e).split())[:400] or type(e).__name__) from e
+        raise QuickstartError(qs.step, describe(e)[:400]) from e
 
 
 def _check_reachable(url: str) -> None:

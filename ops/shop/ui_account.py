@@ -129,9 +129,7 @@ def create_organizer(b: Browser, seed: Seed, payload: dict) -> None:
 
 
 def rename_organizer(b: Browser, seed: Seed, payload: dict) -> None:
-    b.go(f"{ctl_organizer(seed)}/edit")
-    b.fill_i18n("name", payload["name"])
-    b.submit(named(b.first_i18n("name")))
+    b.save_i18n(f"{ctl_organizer(seed)}/edit", "name", payload["name"])
 
 
 # ------------------------------------------------------------------------------------------ team + token

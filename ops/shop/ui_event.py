@@ -73,9 +73,7 @@ def _wizard_basics(b: Browser, ev: dict) -> None:
 # ------------------------------------------------------------------------------------------ catalogue
 
 def create_category(b: Browser, seed: Seed, c: dict) -> None:
-    b.go(f"{ctl_event(seed)}/categories/add")
-    b.fill_i18n("name", c["name"])
-    b.submit(named(b.first_i18n("name")))
+    b.save_i18n(f"{ctl_event(seed)}/categories/add", "name", c["name"])
 
 
 def create_product(b: Browser, seed: Seed, p: dict) -> None:
