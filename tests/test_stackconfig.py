@@ -13,8 +13,11 @@ from ops.cluster.stackconfig import (NODE_LABELS, SECRET_KEYS, generate_secrets,
 STACK_FILE = Path(__file__).resolve().parent.parent / "stack" / "pretix.yml"
 FIXED = {
     "pg_superuser_password": "su-pw",
+    "pg_replication_password": "repl-pw",
+    "pg_rewind_password": "rewind-pw",
+    "pg_rest_password": "rest-pw",
     "pg_pretix_password": "pretix-pw",
-    "pg_repmgr_password": "repmgr-pw",
+    "redis_password": "redis-pw",
     "django_secret": "dj-secret",
 }
 
@@ -49,7 +52,7 @@ def test_render_pretix_cfg_whole():
         "name=pretix\n"
         "user=pretix\n"
         "password=pretix-pw\n"
-        "host=pgpool\n"
+        "host=pg-proxy\n"
         "port=5432\n"
         "\n"
         "[mail]\n"
@@ -61,11 +64,12 @@ def test_render_pretix_cfg_whole():
         "\n"
         "[redis]\n"
         "location=redis://redis-proxy:6379/0\n"
+        "password=redis-pw\n"
         "sessions=true\n"
         "\n"
         "[celery]\n"
-        "backend=redis://redis-proxy:6379/1\n"
-        "broker=redis://redis-proxy:6379/2\n"
+        "backend=redis://:redis-pw@redis-proxy:6379/1\n"
+        "broker=redis://:redis-pw@redis-proxy:6379/2\n"
         "\n"
         "[django]\n"
         "secret=dj-secret\n"
@@ -84,7 +88,7 @@ def test_render_pretix_cfg_is_parseable_by_configparser():
 
     cp = configparser.RawConfigParser()
     cp.read_string(render_pretix_cfg(generate_secrets(), "http://localhost"))
-    assert cp.get("database", "host") == "pgpool"
+    assert cp.get("database", "host") == "pg-proxy"
     assert cp.get("redis", "location") != cp.get("celery", "broker") != cp.get("celery", "backend")
 
 
@@ -111,22 +115,22 @@ def test_secret_name():
 
 def test_stack_env_whole():
     names = {k: f"pxc_{k}_0123456789" for k in SECRET_KEYS}
-    tags = {n: "v1" for n in ("pretix", "postgres", "pgpool", "redis", "redis-proxy", "nginx", "mailsink")}
+    tags = {n: "v1" for n in ("pretix", "postgres", "redis", "nginx")}
     assert stack_env("registry.lab:5000/", tags, names) == {
         "REGISTRY": "registry.lab:5000",
         "TAG_PRETIX": "v1",
         "TAG_POSTGRES": "v1",
-        "TAG_PGPOOL": "v1",
         "TAG_REDIS": "v1",
-        "TAG_REDIS_PROXY": "v1",
         "TAG_NGINX": "v1",
-        "TAG_MAILSINK": "v1",
         "WEB_REPLICAS": "2",
-        "WORKER_REPLICAS": "1",
+        "WORKER_REPLICAS": "2",
         "HTTP_PORT": "80",
         "SECRET_PG_SUPERUSER_PASSWORD": "pxc_pg_superuser_password_0123456789",
         "SECRET_PG_PRETIX_PASSWORD": "pxc_pg_pretix_password_0123456789",
-        "SECRET_PG_REPMGR_PASSWORD": "pxc_pg_repmgr_password_0123456789",
+        "SECRET_PG_REPLICATION_PASSWORD": "pxc_pg_replication_password_0123456789",
+        "SECRET_PG_REWIND_PASSWORD": "pxc_pg_rewind_password_0123456789",
+        "SECRET_PG_REST_PASSWORD": "pxc_pg_rest_password_0123456789",
+        "SECRET_REDIS_PASSWORD": "pxc_redis_password_0123456789",
         "SECRET_DJANGO_SECRET": "pxc_django_secret_0123456789",
         "SECRET_PRETIX_CFG": "pxc_pretix_cfg_0123456789",
     }
@@ -153,7 +157,7 @@ def test_stack_file_uses_every_secret_label_and_image():
         assert f"name: ${{SECRET_{key.upper()}:?" in text
     for label in NODE_LABELS:
         assert f"node.labels.{label} == true" in text
-    for var in ("${REGISTRY:-", "${WEB_REPLICAS:-2}", "${WORKER_REPLICAS:-1}", "${HTTP_PORT:-80}"):
+    for var in ("${REGISTRY:-", "${WEB_REPLICAS:-2}", "${WORKER_REPLICAS:-2}", "${HTTP_PORT:-80}"):
         assert var in text
     used = set(re.findall(r"pretix-cluster/([a-z0-9-]+):\$\{TAG_([A-Z0-9_]+):-latest\}", text))
     assert used == {(n, tag_var(n)[4:]) for n in image_names()}

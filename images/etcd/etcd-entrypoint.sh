@@ -14,7 +14,8 @@ set -euo pipefail
 : "${ETCD_ELECTION_MS:=1000}"
 : "${ETCD_CLUSTER_TOKEN:=pretix-cluster}"
 DATA=/var/lib/etcd
-log() { echo "etcd-entrypoint[$ETCD_NAME]: $*" >&2; }
+me=$ETCD_NAME
+log() { echo "etcd-entrypoint[$me]: $*" >&2; }
 
 if [ "$(id -u)" = 0 ]; then
     mkdir -p "$DATA" && chown etcd:etcd "$DATA" && chmod 0700 "$DATA"

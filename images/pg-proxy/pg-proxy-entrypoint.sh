@@ -32,6 +32,9 @@ defaults
 # server into maintenance: leaving DNS maintenance marks a server UP at once (HAProxy 2.6),
 # which would send clients to a restarted old primary before its check failed. With the
 # address kept, the server stays DOWN until a /primary check passes on the new IP.
+# But 'hold obsolete' must stay 0: a held obsolete record counts as still present, so the
+# server would keep the dead task's address and never move to the restarted task's new IP
+# (seen in the lab with 3600s: the restarted primary stayed DOWN until HAProxy restarted).
 resolvers docker
     nameserver dns1 127.0.0.11:53
     resolve_retries 3
@@ -42,7 +45,7 @@ resolvers docker
     hold refused 3600s
     hold nx 3600s
     hold timeout 3600s
-    hold obsolete 3600s
+    hold obsolete 0s
     accepted_payload_size 8192
 
 frontend pg_in
@@ -52,13 +55,15 @@ frontend pg_in
 backend pg_primary
     # Patroni answers GET /primary with 200 only on the node that holds the leader key; the body
     # must also say it runs as primary (a restarted leader starts read-only, then promotes).
+    # Body rule first: it reads the whole answer (a failed status rule closes the socket while
+    # Patroni still writes, and Patroni logs a traceback each time).
     # 'first' keeps everything on one server should two ever pass for a moment.
     balance first
     option httpchk
     http-check connect port 8008
     http-check send meth GET uri /primary ver HTTP/1.0
-    http-check expect status 200
     http-check expect rstring '"role": "(master|primary)"'
+    http-check expect status 200
     default-server check inter $PG_PROXY_CHECK_INTER fastinter 500ms downinter $PG_PROXY_CHECK_INTER fall 2 rise 1 resolvers docker init-addr none on-marked-down shutdown-sessions
 CONF
 for n in $PG_NODES; do

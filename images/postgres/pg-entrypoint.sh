@@ -1,5 +1,5 @@
 #!/bin/bash
-# pretix-cluster PostgreSQL node: renders Patroni's config and runs Patroni, which decides the
+# pretix-cluster PostgreSQL node: renders Patroni's config and runs Patroni (4.1), which decides the
 # role through etcd: bootstrap (first node to take the initialize key), clone from the leader
 # (empty data dir), follow, pg_rewind / re-clone a former primary, promote on failover.
 #

@@ -2,7 +2,8 @@
 # pretix-cluster entrypoint. Usage: <mode> [args]
 #   web      wait for DB + Redis, wait until all migrations are applied, run gunicorn on :8000
 #   worker   wait for DB + Redis + migrations, run a celery worker consuming all pretix queues
-#   cron     wait for DB + Redis + migrations, run `pretix runperiodic` every CRON_INTERVAL seconds
+#   cron     wait for DB + Redis + migrations, run `pretix runperiodic` every CRON_INTERVAL seconds under a
+#            lease in Redis (pretix-cron.py), so two crons (a partitioned node's and its replacement) never overlap
 #   migrate  wait for DB + Redis, run `pretix migrate --noinput` once and exit
 #   shell    `python -m pretix shell [args]` (e.g. shell -c "...")
 #   manage   `python -m pretix <command> [args]` (any Django/pretix management command)
@@ -65,23 +66,13 @@ case "$MODE" in
     worker)
         check_config; wait_deps; wait_migrations
         log "starting celery worker (queues ${CELERY_QUEUES}, concurrency ${CELERY_CONCURRENCY})"
+        # prefetch 1: a killed worker strands at most the tasks it is running, not a prefetched batch
         exec celery -A pretix.celery_app worker -l info -n "celery@$(hostname)" \
-            -Q "$CELERY_QUEUES" --concurrency "$CELERY_CONCURRENCY" "$@"
+            -Q "$CELERY_QUEUES" --concurrency "$CELERY_CONCURRENCY" --prefetch-multiplier 1 "$@"
         ;;
     cron)
         check_config; wait_deps; wait_migrations
-        trap 'log "stopping"; exit 0' TERM INT
-        log "running 'pretix runperiodic' every ${CRON_INTERVAL}s"
-        while true; do
-            t0=$(date +%s)
-            if timeout 900 python -m pretix runperiodic; then
-                touch "$STATE_DIR/cron-heartbeat"
-                log "runperiodic finished in $(( $(date +%s) - t0 ))s"
-            else
-                log "WARNING: runperiodic failed (exit $?)"
-            fi
-            sleep "$CRON_INTERVAL" & wait $! || true
-        done
+        exec python /usr/local/lib/pretix-cluster/pretix-cron.py
         ;;
     migrate)
         check_config; wait_deps

@@ -46,14 +46,27 @@ def db_ready(cfg):
         conn.close()
 
 
-def redis_ready(url):
+def redis_ready(url, password=None):
     u = urlparse(url)
     host, port = u.hostname or "redis-proxy", u.port or 6379
+    auth = b""
+    if password:  # RESP AUTH <password>, then PING: the answer to PING is the second line
+        pw = password.encode()
+        auth = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(pw), pw)
     try:
         with socket.create_connection((host, port), timeout=3) as s:
             s.settimeout(3)
-            s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            data = s.recv(64)
+            s.sendall(auth + b"*1\r\n$4\r\nPING\r\n")
+            data = b""
+            while data.count(b"\r\n") < (2 if auth else 1):
+                chunk = s.recv(64)
+                if not chunk:
+                    break
+                data += chunk
+            if auth:
+                if not data.startswith(b"+OK"):
+                    return f"{host}:{port}: AUTH refused: {data[:60]!r}"
+                data = data.split(b"\r\n", 1)[1]
     except OSError as e:
         return f"{host}:{port}: {type(e).__name__}: {e}"
     if not data.startswith(b"+PONG"):
@@ -120,7 +133,7 @@ def main():
             else:
                 problems["database"] = err
         if pending["redis"]:
-            err = redis_ready(redis_url)
+            err = redis_ready(redis_url, cfg.get("redis", "password", fallback=None))
             if err is None:
                 pending["redis"] = False
                 log(f"redis {urlparse(redis_url).netloc} answers PING after {time.monotonic() - start:.0f}s")

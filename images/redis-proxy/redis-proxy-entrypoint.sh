@@ -1,13 +1,22 @@
 #!/bin/bash
-# Renders haproxy.cfg and runs HAProxy in the foreground (master-worker mode).
+# Renders haproxy.cfg and runs HAProxy in the foreground (master-worker mode). Clients reach only the master
+# that can take writes: it answers role:master AND has a replica following it (it refuses writes without one:
+# min-replicas-to-write), so an isolated or deposed master never gets clients. No stats page.
 # Environment: REDIS_NODES ("redis1 redis2 redis3"), REDIS_PROXY_CHECK_INTER (1s),
-#   REDIS_PROXY_MAXCONN (4096), REDIS_PROXY_CLIENT_TIMEOUT (1h)
+#   REDIS_PROXY_MAXCONN (4096), REDIS_PROXY_CLIENT_TIMEOUT (1h), REDIS_PASSWORD_FILE (/run/secrets/redis_password)
 set -euo pipefail
 : "${REDIS_NODES:=redis1 redis2 redis3}"
 : "${REDIS_PROXY_CHECK_INTER:=1s}"
 : "${REDIS_PROXY_MAXCONN:=4096}"
 : "${REDIS_PROXY_CLIENT_TIMEOUT:=1h}"
+: "${REDIS_PASSWORD_FILE:=/run/secrets/redis_password}"
 CFG=/run/haproxy/haproxy.cfg
+if [ ! -r "$REDIS_PASSWORD_FILE" ]; then
+    echo "redis-proxy-entrypoint: ERROR: $REDIS_PASSWORD_FILE is not readable (is the redis_password secret attached?)" >&2
+    exit 1
+fi
+PASSWORD=$(cat "$REDIS_PASSWORD_FILE")
+umask 077   # the config holds the password for the health checks: readable by haproxy only
 
 {
 cat <<CONF
@@ -56,10 +65,11 @@ backend redis_master
     balance first
     option tcp-check
     tcp-check connect
-    tcp-check send PING\r\n
-    tcp-check expect string +PONG
+    tcp-check send AUTH\ $PASSWORD\r\n
+    tcp-check expect string +OK
     tcp-check send info\ replication\r\n
     tcp-check expect string role:master
+    tcp-check expect rstring connected_slaves:[1-9]
     tcp-check send QUIT\r\n
     tcp-check expect string +OK
     default-server check inter $REDIS_PROXY_CHECK_INTER fall 2 rise 2 resolvers docker init-addr none on-marked-down shutdown-sessions
@@ -68,13 +78,6 @@ for n in $REDIS_NODES; do
     echo "    server $n $n:6379"
 done
 cat <<CONF
-
-listen stats
-    mode http
-    bind :8404
-    stats enable
-    stats uri /
-    stats refresh 5s
 CONF
 } > "$CFG"
 

@@ -7,12 +7,17 @@
 # comes back as a replica instead of as a second (empty) master.
 # Everything is addressed by service DNS names (task IPs change on restart):
 # replica-announce-ip / sentinel announce-ip carry the name, Sentinels resolve hostnames.
+# Safety: Redis and Sentinel require the password of the redis_password secret; a master accepts writes
+# only while a replica follows it (min-replicas-to-write), so an isolated or deposed master refuses them;
+# data nodes keep an append-only file on their volume, so queued Celery tasks survive a restart; a node
+# with an empty dataset never starts as master while the Sentinels could elect one that has the data.
 #
 # Environment: REDIS_ROLE, REDIS_ANNOUNCE_NAME (this node's DNS name, e.g. redis2 / sentinel1),
 #   REDIS_MASTER_NAME (pxc), REDIS_INITIAL_MASTER (redis1), REDIS_NODES ("redis1 redis2 redis3"),
 #   REDIS_SENTINELS ("sentinel1 sentinel2 sentinel3"), SENTINEL_QUORUM (2),
 #   SENTINEL_DOWN_AFTER_MS (3000), SENTINEL_FAILOVER_TIMEOUT_MS (10000), REDIS_MAXMEMORY (256mb),
-#   REDIS_SELF_MASTER_WAIT (30), REDIS_DNS_WAIT (120)
+#   REDIS_SELF_MASTER_WAIT (30), REDIS_DNS_WAIT (120), REDIS_PASSWORD_FILE (/run/secrets/redis_password),
+#   REDIS_MIN_REPLICAS (1), REDIS_MIN_REPLICAS_MAX_LAG (10)
 set -euo pipefail
 
 : "${REDIS_ROLE:=master}"
@@ -27,9 +32,20 @@ set -euo pipefail
 : "${REDIS_MAXMEMORY:=256mb}"
 : "${REDIS_SELF_MASTER_WAIT:=30}"
 : "${REDIS_DNS_WAIT:=120}"
+: "${REDIS_PASSWORD_FILE:=/run/secrets/redis_password}"
+: "${REDIS_MIN_REPLICAS:=1}"
+: "${REDIS_MIN_REPLICAS_MAX_LAG:=10}"
+
+if [ ! -r "$REDIS_PASSWORD_FILE" ]; then
+    echo "redis-entrypoint: ERROR: $REDIS_PASSWORD_FILE is not readable (is the redis_password secret attached?)" >&2
+    exit 1
+fi
+PASSWORD=$(cat "$REDIS_PASSWORD_FILE")
+export REDISCLI_AUTH="$PASSWORD"   # redis-cli reads it from the environment: never on a command line
 
 log() { echo "redis-entrypoint[$REDIS_ANNOUNCE_NAME/$REDIS_ROLE]: $*" >&2; }
 rcli() { timeout 3 redis-cli --no-auth-warning -h "$1" -p "$2" "${@:3}" 2>/dev/null; }
+has_data() { [ -n "$(find /data/appendonlydir -name '*.aof' -size +0 2>/dev/null | head -n1)" ]; }
 resolves() { getent hosts "$1" >/dev/null 2>&1; }
 
 # "host" of the master according to the first Sentinel (other than me) that answers, or nothing
@@ -73,7 +89,11 @@ run_server() {
             [ -n "$master" ] && [ "$master" != "$REDIS_ANNOUNCE_NAME" ] && break
         done
         if [ "$master" = "$REDIS_ANNOUNCE_NAME" ]; then
-            log "no failover happened: starting as master"
+            if ! has_data; then
+                log "ERROR: sentinels still name me master but my dataset is empty: not starting as master (retry)"
+                exit 1
+            fi
+            log "no failover happened: starting as master with my append-only data"
             mode=master
         fi
     fi
@@ -103,7 +123,8 @@ dir /data
 daemonize no
 logfile ""
 save ""
-appendonly no
+appendonly yes
+appendfsync everysec
 maxmemory $REDIS_MAXMEMORY
 maxmemory-policy volatile-lru
 replica-announce-ip $REDIS_ANNOUNCE_NAME
@@ -113,7 +134,12 @@ repl-diskless-sync yes
 repl-diskless-sync-delay 0
 repl-timeout 30
 tcp-keepalive 30
+min-replicas-to-write $REDIS_MIN_REPLICAS
+min-replicas-max-lag $REDIS_MIN_REPLICAS_MAX_LAG
+requirepass $PASSWORD
+masterauth $PASSWORD
 EOF
+    chmod 0600 /data/redis.conf
     if [ "$mode" = replica ]; then
         echo "replicaof $master 6379" >> /data/redis.conf
         log "starting as replica of $master"
@@ -154,7 +180,11 @@ sentinel monitor $REDIS_MASTER_NAME $master 6379 $SENTINEL_QUORUM
 sentinel down-after-milliseconds $REDIS_MASTER_NAME $SENTINEL_DOWN_AFTER_MS
 sentinel failover-timeout $REDIS_MASTER_NAME $SENTINEL_FAILOVER_TIMEOUT_MS
 sentinel parallel-syncs $REDIS_MASTER_NAME 1
+sentinel auth-pass $REDIS_MASTER_NAME $PASSWORD
+sentinel sentinel-pass $PASSWORD
+requirepass $PASSWORD
 EOF
+    chmod 0600 /data/sentinel.conf
     log "starting sentinel monitoring $REDIS_MASTER_NAME at $master (quorum $SENTINEL_QUORUM)"
     exec redis-sentinel /data/sentinel.conf
 }

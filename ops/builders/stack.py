@@ -54,6 +54,18 @@ def service_spec_digests(stack: str) -> str:
             "$(docker service inspect --format '{{json .Spec}}' $s | sha256sum | cut -c1-16)\"; done")
 
 
+def service_images(stack: str, services: list[str]) -> str:
+    """'<service> <image>' per existing service (missing services print nothing)."""
+    names = " ".join(f"{stack}_{s}" for s in services)
+    return (f"for s in {names}; do docker service inspect --format "
+            "'{{.Spec.Name}} {{.Spec.TaskTemplate.ContainerSpec.Image}}' $s 2>/dev/null; done; true")
+
+
+def service_update_image(service: str, ref: str) -> str:
+    """Replace one service's image and wait until its task runs (Swarm resolves the digest like stack deploy)."""
+    return docker("service", "update", "--detach=false", "--quiet", "--image", ref, service)
+
+
 def stack_rm(stack: str) -> str:
     return docker("stack", "rm", stack)
 
@@ -98,20 +110,51 @@ def probe_services(stack: str, services: list[str], inner: str, user: str = "") 
             f"done; true")
 
 
-def in_service(stack: str, service: str, inner: str, user: str = "") -> str:
-    """Run inner in this node's container of the service (exit 3 when none runs here)."""
-    as_user = f"-u {user} " if user else ""
+NOT_HERE = 3   # exit code of in_service when the service has no container on the node
+
+
+def in_service(stack: str, service: str, inner: str, user: str = "", stdin: bool = False) -> str:
+    """Run inner in this node's container of the service (exit NOT_HERE when none runs here)."""
+    opts = (f"-u {user} " if user else "") + ("-i " if stdin else "")
     return (f"c=$(docker ps -q --filter label=com.docker.swarm.service.name={stack}_{service} | head -n1); "
-            f"[ -n \"$c\" ] || exit 3; docker exec {as_user}$c sh -c {sh(inner)}")
+            f"[ -n \"$c\" ] || exit {NOT_HERE}; docker exec {opts}$c sh -c {sh(inner)}")
+
+
+# The password comes on stdin (never on a command line); only the initial 'admin' password is replaced.
+_ADMIN_RESET = ("import sys; from pretix.base.models import User; pw = sys.stdin.readline().strip(); "
+                "u = User.objects.filter(email='admin@localhost').first(); "
+                "initial = bool(u and u.check_password('admin')); "
+                "initial and (u.set_password(pw) or u.save()); "
+                "print('replaced' if initial else 'kept')")
+
+
+def admin_password_reset(stack: str) -> str:
+    """In a web container: give admin@localhost the password read from stdin if it still has 'admin'."""
+    return in_service(stack, "web", f"pretix-entrypoint shell -c {sh(_ADMIN_RESET)}", stdin=True)
 
 
 PG_SERVICES = ["pg1", "pg2", "pg3"]
+ETCD_SERVICES = ["etcd1", "etcd2", "etcd3"]
 REDIS_SERVICES = ["redis1", "redis2", "redis3"]
 SENTINEL_SERVICES = ["sentinel1", "sentinel2", "sentinel3"]
+PATRONI_CONFIG = "/etc/pxc/patroni.yml"
+PATRONI_LIST = f"patronictl -c {PATRONI_CONFIG} list -f json"
 PSQL = "psql -h /var/run/postgresql -U postgres -XtA -F ' ' -c "
-PG_IN_RECOVERY = PSQL + sh("select pg_is_in_recovery()")
 PG_REPLICATION = PSQL + sh(
     "select application_name, state, coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0) "
     "from pg_stat_replication order by 1")
-REDIS_ROLE = "redis-cli -p 6379 info replication | grep -E '^(role|master_host|connected_slaves):'"
-SENTINEL_MASTER = "redis-cli -p 26379 sentinel get-master-addr-by-name pxc"
+ETCD_HEALTH = "etcdctl --endpoints " + ",".join(f"http://{e}:2379" for e in ETCD_SERVICES) + " endpoint health 2>&1"
+# redis-cli reads the password from the environment, filled from the secret inside the container
+_REDIS_AUTH = "REDISCLI_AUTH=$(cat /run/secrets/redis_password) redis-cli --no-auth-warning"
+REDIS_ROLE = f"{_REDIS_AUTH} -p 6379 info replication | grep -E '^(role|master_host|connected_slaves):'"
+SENTINEL_MASTER = f"{_REDIS_AUTH} -p 26379 sentinel get-master-addr-by-name pxc"
+
+
+def patroni_switchover(leader: str, candidate: str | None = None) -> str:
+    """A planned switchover through Patroni (the one authority); --force skips its questions."""
+    args = ["patronictl", "-c", PATRONI_CONFIG, "switchover", "--leader", leader, "--force"]
+    return sh(*args, *(["--candidate", candidate] if candidate else []))
+
+
+def sentinel_failover(master_name: str = "pxc") -> str:
+    return f"{_REDIS_AUTH} -p 26379 sentinel failover {master_name}"

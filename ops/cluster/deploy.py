@@ -5,12 +5,14 @@ import getpass
 import json
 import socket
 import time
+from secrets import token_urlsafe
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..builders import docker as commands, stack as S
 from ..core.errors import OpsError, RemoteError
-from ..core.output import say
+from ..core.files import private_dir, read_text, write_private
+from ..core.output import MASKER, say
 from ..core.remote import Remote
 from ..core.retry import delays, poll
 from ..facts import stack as F
@@ -133,6 +135,27 @@ def explain_failure(remote: Remote, mgr, stack: str, services) -> None:
         say(f"--- {name}: last log lines ---")
         r = remote.run(mgr, S.service_logs(name, tail=15), echo=False, timeout=30)
         say((r.stdout + r.stderr).rstrip())
+
+
+def replace_default_admin(remote: Remote, cl, password_file: Path) -> str:
+    """pretix's migrations create admin@localhost with password 'admin': replace it with a generated one,
+    kept 0600 in the cluster's state (the quickstart logs in with it). Returns what was done."""
+    password = read_text(password_file)
+    if not password:
+        password = token_urlsafe(24)
+        private_dir(password_file.parent)
+        write_private(password_file, password + "\n")  # kept before it is used: never lost
+    MASKER.add(password)
+    for node in cl.nodes:
+        r = remote.run(node, S.admin_password_reset(cl.stack), stdin=password + "\n", echo=False, timeout=120)
+        if r.exit_code == S.NOT_HERE:
+            continue
+        if not r.ok:
+            raise OpsError(f"could not replace pretix's default admin password: {r.describe()}")
+        done = r.stdout.strip().splitlines()[-1:] == ["replaced"]
+        return f"replaced pretix's default admin password (kept 0600 in {password_file})" if done else \
+            "pretix's admin password is not the default: nothing to do"
+    raise OpsError("no web container answers: cannot check pretix's default admin password (`inv status`)")
 
 
 def remove_stack(remote: Remote, mgr, cl, volumes: bool) -> None:

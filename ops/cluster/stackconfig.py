@@ -7,9 +7,12 @@ import secrets as _secrets
 
 #: Keys of the Docker secrets the stack uses (``/run/secrets/<key>`` inside the containers).
 SECRET_KEYS = (
-    "pg_superuser_password",
-    "pg_pretix_password",
-    "pg_repmgr_password",
+    "pg_superuser_password",      # postgres: Patroni's superuser, never given to a proxy
+    "pg_replication_password",    # replicator: REPLICATION only, not a superuser
+    "pg_rewind_password",         # rewinder: the few functions pg_rewind needs
+    "pg_rest_password",           # Patroni's REST API (switchover and other unsafe endpoints)
+    "pg_pretix_password",         # pretix: owner of the pretix database
+    "redis_password",             # Redis and Sentinel require it
     "django_secret",
     "pretix_cfg",
 )
@@ -30,17 +33,13 @@ REDIS_DB_CELERY_BROKER = 2
 
 def generate_secrets() -> dict[str, str]:
     """Random values for every secret key except ``pretix_cfg`` (rendered from these)."""
-    return {
-        "pg_superuser_password": _secrets.token_urlsafe(24),
-        "pg_pretix_password": _secrets.token_urlsafe(24),
-        "pg_repmgr_password": _secrets.token_urlsafe(24),
-        "django_secret": _secrets.token_urlsafe(50),
-    }
+    values = {key: _secrets.token_urlsafe(24) for key in SECRET_KEYS if key not in ("django_secret", "pretix_cfg")}
+    return {**values, "django_secret": _secrets.token_urlsafe(50)}
 
 
 def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_MAIL_FROM) -> str:
-    """pretix.cfg for the stack: DB via pgpool, Redis/Celery via redis-proxy, SMTP via mail."""
-    for key in ("pg_pretix_password", "django_secret"):
+    """pretix.cfg for the stack: DB via pg-proxy, Redis/Celery via redis-proxy (password), SMTP via mail."""
+    for key in ("pg_pretix_password", "redis_password", "django_secret"):
         value = secrets.get(key)
         if not value:
             raise ValueError(f"missing secret {key!r}")
@@ -49,7 +48,7 @@ def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_M
     url = public_url.rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise ValueError("public_url must start with http:// or https://")
-    redis = "redis://redis-proxy:6379"
+    redis = f"redis://:{secrets['redis_password']}@redis-proxy:6379"
     return (
         "[pretix]\n"
         "instance_name=pretix-cluster\n"
@@ -68,7 +67,7 @@ def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_M
         "name=pretix\n"
         "user=pretix\n"
         f"password={secrets['pg_pretix_password']}\n"
-        "host=pgpool\n"
+        "host=pg-proxy\n"
         "port=5432\n"
         "\n"
         "[mail]\n"
@@ -79,7 +78,8 @@ def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_M
         "ssl=off\n"
         "\n"
         "[redis]\n"
-        f"location={redis}/{REDIS_DB_CACHE}\n"
+        f"location=redis://redis-proxy:6379/{REDIS_DB_CACHE}\n"
+        f"password={secrets['redis_password']}\n"
         "sessions=true\n"
         "\n"
         "[celery]\n"
@@ -110,7 +110,7 @@ def stack_env(
     tags: dict,
     secret_names: dict,
     web_replicas: int = 2,
-    worker_replicas: int = 1,
+    worker_replicas: int = 2,
     http_port: int = 80,
 ) -> dict[str, str]:
     """Environment for ``docker stack deploy -c stack/pretix.yml pretix``: a TAG_<IMAGE> per image in tags."""

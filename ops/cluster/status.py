@@ -17,12 +17,23 @@ def probe(remote: Remote, cl, services, inner, user="") -> dict[str, str]:
 
 
 def database_line(remote: Remote, cl) -> str:
-    primaries, answers = D.parse_in_recovery(probe(remote, cl, S.PG_SERVICES, S.PG_IN_RECOVERY, "postgres"))
+    """The PostgreSQL cluster as Patroni sees it, with streaming state and lag from the leader."""
+    members = D.parse_patroni(first_answer(probe(remote, cl, S.PG_SERVICES, S.PATRONI_LIST, "postgres"), "["))
+    lead = D.leader(members)
     standbys = []
-    if primaries:
-        repl = probe(remote, cl, primaries[:1], S.PG_REPLICATION, "postgres").get(primaries[0], "")
-        standbys = D.parse_replication(repl)
-    return D.database_summary(primaries, answers, standbys, len(S.PG_SERVICES))
+    if lead:
+        standbys = D.parse_replication(probe(remote, cl, [lead.name], S.PG_REPLICATION, "postgres").get(lead.name, ""))
+    return D.database_summary(members, standbys, len(S.PG_SERVICES))
+
+
+def etcd_line(remote: Remote, cl) -> str:
+    answer = first_answer(probe(remote, cl, S.ETCD_SERVICES, S.ETCD_HEALTH), "http")
+    return D.etcd_summary(D.parse_etcd_health(answer.replace(" http", "\nhttp")), len(S.ETCD_SERVICES))
+
+
+def first_answer(answers: dict[str, str], starts: str) -> str:
+    """The first probe answer that looks like real output (a dead member answers with an error)."""
+    return next((v for v in answers.values() if v.startswith(starts)), "")
 
 
 def redis_line(remote: Remote, cl) -> str:

@@ -81,7 +81,9 @@ def http_ok(want_path: str | None = None, content=None):
     """A check: 2xx/3xx answer (409/5xx are retryable failures) landing on want_path when given, whose
     content passes content(r) (None, or the problem) when given."""
     def check(r):
-        path = urlsplit(r.url).path
+        if not r.status_code:  # Locust's answer to a request that could not be sent (refused, timed out)
+            return f"no answer: {getattr(r, 'error', None) or 'connection failed'}", True
+        path = urlsplit(r.url or "").path
         if r.status_code == 409 or r.status_code >= 500:
             return f"HTTP {r.status_code} at {path}", True
         if r.status_code >= 400:

@@ -9,7 +9,7 @@ from invoke import Collection
 from invoke.exceptions import Exit
 
 from ..builders import stack as S
-from ..cluster import deploy as D, images, stackconfig, status as ST
+from ..cluster import deploy as D, images, rolling, stackconfig, status as ST
 from ..cluster.build import recorded_tags
 from ..core.errors import OpsError
 from ..core.output import say
@@ -23,13 +23,13 @@ STACK_FILE = PROJECT / "stack" / "pretix.yml"
 @task(help={
     "tag": "deploy this tag for every image (default: what the last `inv build` pushed, per image)",
     "web": "number of pretix web replicas (default 2)",
-    "workers": "number of Celery worker replicas (default 1)",
+    "workers": "number of Celery worker replicas (default 2: one node may die)",
     "rotate": "regenerate this secret before deploying (only django_secret)",
     "timeout": "seconds to wait for every service to be healthy (default 900)",
     "cluster": HELP["cluster"],
 })
 @expected_errors
-def deploy(c, tag=None, web=2, workers=1, rotate=None, timeout=900, cluster=None):
+def deploy(c, tag=None, web=2, workers=2, rotate=None, timeout=900, cluster=None):
     """Deploy the stack: lock, secrets, node labels, stack deploy, migrations once, wait until healthy."""
     cl = load(c, cluster)
     state = state_dir(c, cl.name)
@@ -44,9 +44,12 @@ def deploy(c, tag=None, web=2, workers=1, rotate=None, timeout=900, cluster=None
             for line in D.ensure_placement(remote, mgr, cl):
                 say(f"  label {line}")
             env = stackconfig.stack_env(cl.registry, tags, names, int(web), int(workers), 80)
+            for member in rolling.roll(remote, mgr, cl, tags):
+                say(f"  rolled {member} (one member at a time, the leader last)")
             changed = D.stack_deploy(remote, mgr, cl, STACK_FILE, env)
             say(f"  services changed: {', '.join(changed) if changed else 'none (nothing to do)'}")
             took = D.wait_converged(remote, mgr, cl.stack, float(timeout))
+            say(f"  {D.replace_default_admin(remote, cl, state / 'shop' / 'admin_password')}")
     (state / "deployed_tags.json").write_text(json.dumps(tags, indent=2) + "\n")
     say(f"deploy: healthy after {time.monotonic() - started:.0f}s (converged in {took:.0f}s). Shop: {cl.public_url}")
 
@@ -127,6 +130,7 @@ def status(c, cluster=None):
             say(line)
         done, pending = F.converged(services, tasks, cl.stack)
         say("  " + ST.database_line(remote, cl))
+        say("  " + ST.etcd_line(remote, cl))
         say("  " + ST.redis_line(remote, cl))
         say(f"  converged: {'yes' if done else 'no: ' + ', '.join(pending)}")
 

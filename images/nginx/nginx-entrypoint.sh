@@ -1,0 +1,53 @@
+#!/bin/bash
+# Runs nginx with an upstream block of the live web tasks, re-resolved every NGINX_RESOLVE_EVERY seconds.
+# Why not `proxy_pass http://tasks.web:8000` with a resolver: a variable upstream has no memory of failures, so
+# every request could hit a dead task again; an upstream block marks a failed server down for a few seconds
+# (max_fails=1) and retries an idempotent request elsewhere. Open-source nginx 1.22 cannot re-resolve the
+# servers of an upstream block itself (the `resolve` parameter came to it in 1.27.3), hence this loop.
+set -euo pipefail
+: "${NGINX_UPSTREAM_NAME:=tasks.web}"
+: "${NGINX_UPSTREAM_PORT:=8000}"
+: "${NGINX_RESOLVE_EVERY:=2}"
+UPSTREAM=/etc/nginx/pxc/upstream.conf
+log() { echo "nginx-entrypoint: $*" >&2; }
+
+servers() {  # the addresses of the live web tasks, sorted (empty while there are none)
+    { getent ahostsv4 "$NGINX_UPSTREAM_NAME" 2>/dev/null || true; } | awk '{print $1}' | sort -u
+}
+
+render() {  # $1 = addresses, one per line
+    local a
+    {
+        echo "# written by nginx-entrypoint: the web tasks behind $NGINX_UPSTREAM_NAME"
+        if [ -z "$1" ]; then
+            echo "server 127.0.0.1:9 down;  # no web task yet: 502 until one appears"
+        fi
+        for a in $1; do
+            echo "server $a:$NGINX_UPSTREAM_PORT max_fails=1 fail_timeout=3s;"
+        done
+    } > "$UPSTREAM.new"
+    mv "$UPSTREAM.new" "$UPSTREAM"
+}
+
+mkdir -p "$(dirname "$UPSTREAM")"
+current=$(servers)
+render "$current"
+nginx -t -q
+nginx -g 'daemon off;' &
+pid=$!
+trap 'kill -QUIT $pid 2>/dev/null; wait $pid; exit 0' TERM INT QUIT
+log "upstream: $(echo $current | tr '\n' ' ')"
+while kill -0 "$pid" 2>/dev/null; do
+    sleep "$NGINX_RESOLVE_EVERY" & wait $! || true
+    fresh=$(servers)
+    # keep the last known servers while the name does not resolve (a DNS hiccup is no reason for 502s)
+    if [ -n "$fresh" ] && [ "$fresh" != "$current" ]; then
+        render "$fresh"
+        if nginx -t -q 2>/dev/null; then
+            kill -HUP "$pid"
+            log "upstream changed: $(echo $fresh | tr '\n' ' ')"
+            current=$fresh
+        fi
+    fi
+done
+wait "$pid"
