@@ -123,7 +123,9 @@ def test_stack_env_whole():
         "TAG_REDIS": "v1",
         "TAG_NGINX": "v1",
         "WEB_REPLICAS": "2",
+        "WEB_MAX_PER_NODE": "1",
         "WORKER_REPLICAS": "2",
+        "WORKER_MAX_PER_NODE": "1",
         "HTTP_PORT": "80",
         "SECRET_PG_SUPERUSER_PASSWORD": "pxc_pg_superuser_password_0123456789",
         "SECRET_PG_PRETIX_PASSWORD": "pxc_pg_pretix_password_0123456789",
@@ -192,3 +194,8 @@ def test_placement_keeps_existing_labels_where_they_are():
         "n3": {"pxc.pg3": "true", "pxc.redis3": "true"},
     }
     assert placement(["n1"], {"n1": {label: "true" for label in NODE_LABELS}}, []) == {}
+
+
+@pytest.mark.parametrize("replicas, nodes, expected", [(2, 3, 1), (3, 3, 2), (4, 3, 2), (5, 3, 3), (2, 1, 2), (1, 5, 1)])
+def test_max_per_node_keeps_every_replica_placeable_without_one_node(replicas, nodes, expected):
+    assert stackconfig.max_per_node(replicas, nodes) == expected

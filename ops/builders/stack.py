@@ -43,8 +43,9 @@ def service_logs(service: str, tail: int = 20, follow: bool = False) -> str:
     return docker(*args, service)
 
 
-def service_scale(service: str, replicas: int) -> str:
-    return docker("service", "scale", "--detach", f"{service}={replicas}")
+def service_scale(service: str, replicas: int, max_per_node: int) -> str:
+    return docker("service", "update", "--detach", "--replicas", str(replicas), "--replicas-max-per-node",
+                  str(max_per_node), service)
 
 
 def service_spec_digests(stack: str) -> str:

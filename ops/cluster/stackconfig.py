@@ -112,6 +112,7 @@ def stack_env(
     web_replicas: int = 2,
     worker_replicas: int = 2,
     http_port: int = 80,
+    nodes: int = 3,
 ) -> dict[str, str]:
     """Environment for ``docker stack deploy -c stack/pretix.yml pretix``: a TAG_<IMAGE> per image in tags."""
     missing = [k for k in SECRET_KEYS if not secret_names.get(k)]
@@ -126,12 +127,19 @@ def stack_env(
         "REGISTRY": registry.rstrip("/"),
         **{tag_var(name): tag for name, tag in tags.items()},
         "WEB_REPLICAS": str(int(web_replicas)),
+        "WEB_MAX_PER_NODE": str(max_per_node(int(web_replicas), nodes)),
         "WORKER_REPLICAS": str(int(worker_replicas)),
+        "WORKER_MAX_PER_NODE": str(max_per_node(int(worker_replicas), nodes)),
         "HTTP_PORT": str(int(http_port)),
     }
     for key in SECRET_KEYS:
         env[f"SECRET_{key.upper()}"] = secret_names[key]
     return env
+
+
+def max_per_node(replicas: int, nodes: int) -> int:
+    """Replicas one node may run: spread over the nodes, yet all of them still fit when one node is gone."""
+    return max(1, -(-replicas // max(1, nodes - 1)))
 
 
 def placement(node_names: list[str], current: dict[str, dict], lb_nodes: list[str]) -> dict[str, dict]:

@@ -43,7 +43,7 @@ def deploy(c, tag=None, web=2, workers=2, rotate=None, timeout=900, cluster=None
             names = D.ensure_secrets(remote, mgr, cl, state, (rotate,) if rotate else ())
             for line in D.ensure_placement(remote, mgr, cl):
                 say(f"  label {line}")
-            env = stackconfig.stack_env(cl.registry, tags, names, int(web), int(workers), 80)
+            env = stackconfig.stack_env(cl.registry, tags, names, int(web), int(workers), 80, len(cl.nodes))
             for member in rolling.roll(remote, mgr, cl, tags):
                 say(f"  rolled {member} (one member at a time, the leader last)")
             changed = D.stack_deploy(remote, mgr, cl, STACK_FILE, env)
@@ -88,7 +88,8 @@ def scale(c, assignment, cluster=None):
     cl = load(c, cluster)
     with Remote(cl) as remote:
         mgr = D.first_manager(remote)
-        remote.check(mgr, S.service_scale(f"{cl.stack}_{name}", int(n)))
+        remote.check(mgr, S.service_scale(f"{cl.stack}_{name}", int(n), stackconfig.max_per_node(int(n),
+                                                                                                  len(cl.nodes))))
         took = D.wait_converged(remote, mgr, cl.stack, 600)
     say(f"scale: {name}={n} converged in {took:.0f}s")
 
