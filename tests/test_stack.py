@@ -60,3 +60,11 @@ def test_failing_services_need_repeated_failures():
 
 def test_probe_parser():
     assert F.parse_probe("pg1|f \npg2|t \nnoise\n") == {"pg1": "f", "pg2": "t"}
+
+
+def test_update_states_of_this_deploy_decide():
+    states = F.parse_update_states("pretix_web updating\npretix_pg-proxy rollback_completed\npretix_nginx none\n"
+                                   "pretix_redis1 completed\n")
+    assert F.updates_pending(states, ["pretix_web", "pretix_redis1"]) == (["web updating"], [])
+    assert F.updates_pending(states, ["pretix_pg-proxy"]) == ([], ["pretix_pg-proxy"])
+    assert F.updates_pending(states, []) == ([], [])   # an old rollback is history, not this deploy's failure

@@ -54,6 +54,7 @@ def test_render_pretix_cfg_whole():
         "password=pretix-pw\n"
         "host=pg-proxy\n"
         "port=5432\n"
+        "disable_server_side_cursors=on\n"
         "\n"
         "[mail]\n"
         "from=shop@example.org\n"

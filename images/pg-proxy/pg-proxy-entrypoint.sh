@@ -1,13 +1,27 @@
 #!/bin/bash
-# Renders haproxy.cfg and runs HAProxy in the foreground (master-worker mode).
+# The database entry of the stack, two proven pieces in one container:
+#   PgBouncer on :5432 (transaction pooling): clients keep their connections while the primary changes;
+#     a transaction that arrives meanwhile WAITS for the new primary (query_wait_timeout) instead of failing.
+#   HAProxy on 127.0.0.1:5433: forwards only to the member Patroni's REST API reports as primary.
+# If either process ends, the container ends (Swarm restarts it).
 # Environment: PG_NODES ("pg1 pg2 pg3"), PG_PROXY_CHECK_INTER (1s), PG_PROXY_MAXCONN (4096),
-#   PG_PROXY_CLIENT_TIMEOUT (1h)
+#   PG_PROXY_CLIENT_TIMEOUT (1h), PG_PRETIX_USER / PG_PRETIX_DB (pretix), PG_PRETIX_PASSWORD_FILE,
+#   PG_POOL_SIZE (20), PG_QUERY_WAIT (30: seconds a transaction may wait for a primary)
 set -euo pipefail
 : "${PG_NODES:=pg1 pg2 pg3}"
 : "${PG_PROXY_CHECK_INTER:=1s}"
 : "${PG_PROXY_MAXCONN:=4096}"
 : "${PG_PROXY_CLIENT_TIMEOUT:=1h}"
+: "${PG_PRETIX_USER:=pretix}"
+: "${PG_PRETIX_DB:=pretix}"
+: "${PG_PRETIX_PASSWORD_FILE:=/run/secrets/pg_pretix_password}"
+: "${PG_POOL_SIZE:=20}"
+: "${PG_QUERY_WAIT:=30}"
 CFG=/run/haproxy/haproxy.cfg
+BOUNCER=/run/haproxy/pgbouncer.ini
+USERS=/run/haproxy/userlist.txt
+umask 077   # the user list holds the application user's password (never a superuser's)
+[ -s "$PG_PRETIX_PASSWORD_FILE" ] || { echo "pg-proxy-entrypoint: ERROR: $PG_PRETIX_PASSWORD_FILE missing" >&2; exit 1; }
 
 {
 cat <<CONF
@@ -49,7 +63,7 @@ resolvers docker
     accepted_payload_size 8192
 
 frontend pg_in
-    bind :5432
+    bind 127.0.0.1:5433
     default_backend pg_primary
 
 backend pg_primary
@@ -81,6 +95,40 @@ frontend health
 CONF
 } > "$CFG"
 
+printf '"%s" "%s"\n' "$PG_PRETIX_USER" "$(cat "$PG_PRETIX_PASSWORD_FILE")" > "$USERS"
+cat > "$BOUNCER" <<CONF
+; written by pg-proxy-entrypoint at every start
+[databases]
+$PG_PRETIX_DB = host=127.0.0.1 port=5433 dbname=$PG_PRETIX_DB
+[pgbouncer]
+listen_addr = 0.0.0.0
+listen_port = 5432
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $USERS
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = $PG_POOL_SIZE
+; a failed server login (no primary yet) is retried after 1 s; waiting transactions stay queued
+server_login_retry = 1
+server_connect_timeout = 3
+query_wait_timeout = $PG_QUERY_WAIT
+server_lifetime = 600
+server_idle_timeout = 60
+ignore_startup_parameters = extra_float_digits,options
+log_connections = 0
+log_disconnections = 0
+log_pooler_errors = 1
+stats_period = 300
+CONF
+
 haproxy -c -q -f "$CFG"
-echo "pg-proxy-entrypoint: starting haproxy for ($PG_NODES)" >&2
-exec haproxy -W -db -f "$CFG"
+echo "pg-proxy-entrypoint: haproxy for ($PG_NODES), pgbouncer for $PG_PRETIX_USER@$PG_PRETIX_DB" >&2
+haproxy -W -db -f "$CFG" &
+pgbouncer "$BOUNCER" &
+trap 'kill -TERM $(jobs -p) 2>/dev/null' TERM INT
+wait -n || true
+echo "pg-proxy-entrypoint: a process ended: stopping the container" >&2
+kill -TERM $(jobs -p) 2>/dev/null || true
+wait
+exit 1

@@ -8,7 +8,7 @@
 #   PG_ETCD_HOSTS (etcd1:2379,etcd2:2379,etcd3:2379), PG_SHARED_BUFFERS (256MB),
 #   PG_PRETIX_USER / PG_PRETIX_DB (pretix), PG_SUPERUSER_PASSWORD_FILE, PG_REPLICATION_PASSWORD_FILE,
 #   PG_PRETIX_PASSWORD_FILE, PG_REST_PASSWORD_FILE (/run/secrets/pg_*), PG_REWIND_PASSWORD_FILE
-#   (default: the replication secret).
+#   (default: the replication secret), PG_LOCK_WAIT (60: s to wait for an old container on the volume).
 #   Cluster-wide (written to etcd at bootstrap only; later: patronictl edit-config):
 #   PG_MAX_CONNECTIONS (200), PG_TTL (20), PG_LOOP_WAIT (2), PG_RETRY_TIMEOUT (9),
 #   PG_PRIMARY_START_TIMEOUT (10), PG_SYNC_STRICT (false)
@@ -35,22 +35,35 @@ export PG_NAME PG_SCOPE PG_ETCD_HOSTS PG_SHARED_BUFFERS PG_MAX_CONNECTIONS PG_PR
     PG_TTL PG_LOOP_WAIT PG_RETRY_TIMEOUT PG_PRIMARY_START_TIMEOUT PG_SYNC_STRICT \
     PG_SUPERUSER_PASSWORD_FILE PG_REPLICATION_PASSWORD_FILE PG_REWIND_PASSWORD_FILE \
     PG_PRETIX_PASSWORD_FILE PG_REST_PASSWORD_FILE
-export PGDATA=${PGDATA:-/var/lib/postgresql/data}
+VOLUME_DIR=/var/lib/postgresql/data
+: "${PG_LOCK_WAIT:=60}"
+export PGDATA=${PGDATA:-$VOLUME_DIR/pgdata}
 export PATRONI_CONFIG=/etc/pxc/patroni.yml
 
 log() { echo "pg-entrypoint[$PG_NAME]: $*" >&2; }
 
 # Root only to fix ownership of the volume, then drop to postgres.
 if [ "$(id -u)" = 0 ]; then
-    mkdir -p "$PGDATA" /var/run/postgresql /etc/pxc
-    chown postgres:postgres "$PGDATA" /var/run/postgresql /etc/pxc
-    chmod 0700 "$PGDATA" /etc/pxc
+    mkdir -p "$VOLUME_DIR" "$PGDATA" /var/run/postgresql /etc/pxc
+    chown postgres:postgres "$VOLUME_DIR" "$PGDATA" /var/run/postgresql /etc/pxc
+    chmod 0700 "$VOLUME_DIR" "$PGDATA" /etc/pxc
     for f in "$PG_SUPERUSER_PASSWORD_FILE" "$PG_REPLICATION_PASSWORD_FILE" "$PG_REWIND_PASSWORD_FILE" \
              "$PG_PRETIX_PASSWORD_FILE" "$PG_REST_PASSWORD_FILE"; do
         [ -s "$f" ] || { log "ERROR: secret file $f missing or empty"; exit 1; }
     done
     export HOME=/var/lib/postgresql
     exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
+fi
+
+# One container per volume. After a partition Swarm starts the replacement task as soon as the
+# node is back, while the old container may still be shutting down (seen in the lab: 30 s of
+# overlap); postgres' own postmaster.pid interlock does not work across containers (separate
+# PID/IPC namespaces). An flock on the volume does: Patroni inherits fd 9 and holds it for life.
+exec 9>"$VOLUME_DIR/.pxc-instance.lock"
+if ! flock -n 9; then
+    log "another container still uses this volume: waiting up to ${PG_LOCK_WAIT}s for it to exit"
+    flock -w "$PG_LOCK_WAIT" 9 || { log "ERROR: volume still in use, giving up"; exit 1; }
+    log "volume lock acquired"
 fi
 
 [ "$(hostname)" = "$PG_NAME" ] || log "WARNING: hostname $(hostname) != PG_NAME $PG_NAME (set hostname: $PG_NAME in the stack)"

@@ -40,6 +40,9 @@ config = {
             # a crashed primary that restarted within ttl gets this long to come back before the
             # sync standby takes over (default 300 s would block failover)
             "primary_start_timeout": int(E["PG_PRIMARY_START_TIMEOUT"]),
+            # a primary that cannot stop within this (e.g. WAL not acknowledged by an unreachable
+            # sync standby) is killed by Patroni, before Docker's stop_grace_period runs out
+            "primary_stop_timeout": 20,
             "maximum_lag_on_failover": 1048576,
             # every commit is confirmed by one standby; only that standby may be promoted
             "synchronous_mode": True,
@@ -94,6 +97,8 @@ config = {
             "host replication replicator all scram-sha-256",
             "host all all all scram-sha-256",
         ],
+        # clone (empty data dir) with an immediate checkpoint, not a spread one (lab: 110 s)
+        "basebackup": [{"checkpoint": "fast"}],
         "use_pg_rewind": True,
         # a former primary that cannot be rewound, or whose timeline diverged, is re-cloned
         "remove_data_directory_on_rewind_failure": True,

@@ -37,22 +37,23 @@ defaults
     timeout server $REDIS_PROXY_CLIENT_TIMEOUT
     timeout check 2s
 
-# Docker's embedded DNS: task IPs change when a task restarts; re-resolve every few seconds.
-# A dead/unhealthy task vanishes from DNS (NX). Keep the last address instead of putting the
-# server into maintenance: leaving DNS maintenance marks a server UP at once (HAProxy 2.6),
-# which would send clients to a restarted old master that is a replica by now. With the
-# address kept, the server stays DOWN until 'rise' role:master checks pass on the new IP.
+# Docker's embedded DNS: task IPs change when a task restarts; re-resolve every second.
+# A dead/unhealthy task vanishes from DNS (NX): keep its last address (hold nx) instead of putting the server
+# into maintenance, because leaving DNS maintenance marks a server UP at once (HAProxy 2.6) and would send
+# clients to a restarted old master before its checks fail. But never hold an obsolete record: when the name
+# resolves again (the task restarted, new IP), the server must move to the new address (with 'hold obsolete'
+# the dead address was kept and the node was never used again, seen with pg-proxy in the lab).
 resolvers docker
     nameserver dns1 127.0.0.11:53
     resolve_retries 3
     timeout resolve 1s
     timeout retry 1s
-    hold valid 3s
+    hold valid 1s
     hold other 3600s
     hold refused 3600s
     hold nx 3600s
     hold timeout 3600s
-    hold obsolete 3600s
+    hold obsolete 0s
     accepted_payload_size 8192
 
 frontend redis_in

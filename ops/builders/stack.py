@@ -67,6 +67,12 @@ def service_update_image(service: str, ref: str) -> str:
     return docker("service", "update", "--detach=false", "--quiet", "--image", ref, service)
 
 
+def update_states(stack: str) -> str:
+    """'<service> <update state>' per service of the stack (updating, completed, rollback_completed, ...)."""
+    return (f"docker service ls -q --filter label=com.docker.stack.namespace={stack} | xargs -r docker service "
+            "inspect --format '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{else}}none{{end}}'")
+
+
 def stack_rm(stack: str) -> str:
     return docker("stack", "rm", stack)
 
@@ -114,11 +120,28 @@ def probe_services(stack: str, services: list[str], inner: str, user: str = "") 
 NOT_HERE = 3   # exit code of in_service when the service has no container on the node
 
 
-def in_service(stack: str, service: str, inner: str, user: str = "", stdin: bool = False) -> str:
-    """Run inner in this node's container of the service (exit NOT_HERE when none runs here)."""
-    opts = (f"-u {user} " if user else "") + ("-i " if stdin else "")
+def running_nodes(service: str) -> str:
+    """The nodes (hostnames) where the service has a running task, one per line (ask a manager)."""
+    return docker("service", "ps", "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}",
+                  service)
+
+
+def kill_container(stack: str, service: str) -> str:
+    """SIGKILL this node's container of the service, as a crash would (exit NOT_HERE when none runs here)."""
     return (f"c=$(docker ps -q --filter label=com.docker.swarm.service.name={stack}_{service} | head -n1); "
-            f"[ -n \"$c\" ] || exit {NOT_HERE}; docker exec {opts}$c sh -c {sh(inner)}")
+            f"[ -n \"$c\" ] || exit {NOT_HERE}; docker kill --signal KILL $c")
+
+
+def in_service(stack: str, service: str, inner: str, user: str = "", stdin: bool = False) -> str:
+    """Run inner in this node's container of the service (exit NOT_HERE when none runs here). With stdin, the
+    input is read first (all of it, so the sender never writes to a closed channel) and piped in by the
+    shell's printf builtin: it never appears in a process list."""
+    opts = (f"-u {user} " if user else "") + ("-i " if stdin else "")
+    find = (f"c=$(docker ps -q --filter label=com.docker.swarm.service.name={stack}_{service} | head -n1); "
+            f"[ -n \"$c\" ] || exit {NOT_HERE}; ")
+    if stdin:
+        return f"input=$(cat); {find}printf '%s\\n' \"$input\" | docker exec {opts}$c sh -c {sh(inner)}"
+    return f"{find}docker exec {opts}$c sh -c {sh(inner)}"
 
 
 # The password comes on stdin (never on a command line); only the initial 'admin' password is replaced.

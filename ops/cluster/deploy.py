@@ -105,15 +105,23 @@ def snapshot(remote: Remote, mgr, stack: str):
     return services, (F.parse_stack_ps(r.stdout) if r.ok else [])
 
 
-def wait_converged(remote: Remote, mgr, stack: str, timeout: float) -> float:
-    """Wait (growing sleeps) until every service runs at its desired count and one-shots completed."""
+def wait_converged(remote: Remote, mgr, stack: str, timeout: float, changed: list[str] = ()) -> float:
+    """Wait (growing sleeps) until every service runs at its desired count, one-shots completed and the
+    rolling updates of this deploy's services finished; a rolled-back update is a failure."""
     started, last = time.monotonic(), None
     seen = frozenset(t.id for t in snapshot(remote, mgr, stack)[1] if t.state in ("Failed", "Rejected"))
     for delay in delays(1.0, 1.5, 8):
         services, tasks = snapshot(remote, mgr, stack)
         done, pending = F.converged(services, tasks, stack)
+        updating, rolled_back = F.updates_pending(F.parse_update_states(
+            remote.run(mgr, S.update_states(stack), echo=False).stdout), list(changed))
+        if rolled_back:
+            explain_failure(remote, mgr, stack, rolled_back)
+            raise OpsError(f"deploy of {stack}: Swarm rolled back the update of {', '.join(rolled_back)} (its new "
+                           f"tasks failed; tasks and logs above): the old version keeps running")
+        pending += updating
         elapsed = time.monotonic() - started
-        if done:
+        if not pending:
             return elapsed
         if pending != last:
             say(f"  [{elapsed:5.0f}s] waiting for: {', '.join(pending)}")

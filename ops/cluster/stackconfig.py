@@ -69,6 +69,7 @@ def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_M
         f"password={secrets['pg_pretix_password']}\n"
         "host=pg-proxy\n"
         "port=5432\n"
+        "disable_server_side_cursors=on\n"   # PgBouncer pools per transaction
         "\n"
         "[mail]\n"
         f"from={mail_from}\n"

@@ -92,3 +92,18 @@ def failing_services(tasks: list[TaskRow], threshold: int = 3, seen: frozenset =
         if t.state in ("Failed", "Rejected") and t.id not in seen:
             bad.setdefault(t.service, []).append(t)
     return {s: ts for s, ts in bad.items() if len(ts) >= threshold}
+
+
+UPDATING = ("updating", "rollback_started", "paused", "rollback_paused")
+ROLLED_BACK = ("rollback_completed", "rollback_paused", "paused")
+
+
+def parse_update_states(output: str) -> dict[str, str]:
+    return dict(line.split(None, 1) for line in output.splitlines() if len(line.split()) == 2)
+
+
+def updates_pending(states: dict[str, str], changed: list[str]) -> tuple[list[str], list[str]]:
+    """(services of this deploy still updating, services whose update Swarm rolled back or paused)."""
+    pending = sorted(f"{s.split('_', 1)[-1]} updating" for s in changed if states.get(s) in UPDATING)
+    failed = sorted(s for s in changed if states.get(s) in ROLLED_BACK)
+    return pending, failed

@@ -316,6 +316,11 @@ def entry_host_argv(spec: LabSpec) -> list[str]:
             f"UNIX-CONNECT:{spec.entry_sock}"]
 
 
+def link_argv(spec: LabSpec, node: str, up: bool) -> list[str]:
+    """Cut a node off the lab network (its only interface down) or bring it back."""
+    return ["ip", "-n", spec.node_ns(node), "link", "set", "eth0", "up" if up else "down"]
+
+
 def proxy_command(spec: LabSpec) -> str:
     """How the host reaches a node's sshd: a ProxyCommand that enters the lab's bridge namespace."""
     return f"ip netns exec {spec.net_ns} socat - TCP:%h:%p"

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..core.errors import SeedError
 from ..core.yamlfile import parse_yaml
-from .seedcheck import CURRENCY_RE, IDENT_RE, LOCALE_RE, UNLIMITED, Check, DateSpec  # noqa: F401 (re-exported)
+from .seedcheck import CURRENCY_RE, IDENT_RE, LOCALE_RE, Check, DateSpec
 
 # Friendly question type names -> pretix question type codes.
 QUESTION_TYPES = {

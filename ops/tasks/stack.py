@@ -48,7 +48,7 @@ def deploy(c, tag=None, web=2, workers=2, rotate=None, timeout=900, cluster=None
                 say(f"  rolled {member} (one member at a time, the leader last)")
             changed = D.stack_deploy(remote, mgr, cl, STACK_FILE, env)
             say(f"  services changed: {', '.join(changed) if changed else 'none (nothing to do)'}")
-            took = D.wait_converged(remote, mgr, cl.stack, float(timeout))
+            took = D.wait_converged(remote, mgr, cl.stack, float(timeout), changed)
             say(f"  {D.replace_default_admin(remote, cl, state / 'shop' / 'admin_password')}")
     (state / "deployed_tags.json").write_text(json.dumps(tags, indent=2) + "\n")
     say(f"deploy: healthy after {time.monotonic() - started:.0f}s (converged in {took:.0f}s). Shop: {cl.public_url}")

@@ -1,0 +1,110 @@
+"""One drill run: buyers buy, the fault hits at a fixed second (and heals), then audit, timeline, goals, file."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..core.errors import OpsError
+from ..core.output import say
+from ..core.retry import poll
+from ..load.audit import fetch_audit, snapshot_quota
+from ..load.options import LoadOptions
+from ..load.runner import LoadProcess, plan
+from ..load.timeline import purchase_stats, timeline
+from ..shop.api import Api
+from .faults import Fault, Target, whole
+from .goals import GOALS, missed
+
+
+@dataclass(frozen=True)
+class DrillPlan:
+    buyers: int = 6               # concurrent buyers, each buying back to back
+    fault_at_s: float = 30.0      # the fault hits this long after the load started
+    after_s: float = 75.0         # load keeps running this long after the fault (or its heal)
+    hold_s: float | None = None   # partition/engine: seconds until the node comes back (default: the fault's)
+    healthy_wait_s: float = 240.0
+    workers: int = 2
+
+
+@dataclass
+class DrillResult:
+    fault: str
+    target: str
+    started: float
+    fault_at: float
+    returned: float | None
+    summary: dict = field(default_factory=dict)
+    missed: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.missed
+
+
+def sleep_until(t: float) -> None:
+    time.sleep(max(0.0, t - time.time()))
+
+
+def run_drill(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOptions, host: str, netns: str | None,
+              out_dir: Path) -> DrillResult:
+    problems = whole(t.remote, t.cl, t.mgr)
+    if problems:
+        raise OpsError("the cluster is not whole before the drill: " + "; ".join(problems)
+                       + " (wait, or see `inv status` and RUNBOOK.md)")
+    hold = (p.hold_s if p.hold_s is not None else fault.hold_s) if fault.heal else 0
+    quota_before = snapshot_quota(api, options.organizer, options.event)
+    run = plan(host, out_dir, int(p.fault_at_s + hold + p.after_s), workers=p.workers, options=options,
+               users=p.buyers, spawn_rate=p.buyers, netns=netns)
+    with LoadProcess(run) as load:
+        sleep_until(load.result.started + p.fault_at_s)
+        fault_at = time.time()
+        target = fault.inject(t)
+        say(f"drill {fault.name}: {fault.what}: {target} at +{fault_at - load.result.started:.0f} s")
+        returned = None
+        if fault.heal:
+            sleep_until(fault_at + hold)
+            fault.heal(t, target)
+            returned = time.time()
+            say(f"drill {fault.name}: {target} is back after {returned - fault_at:.0f} s")
+        result = load.wait()
+    return evaluate(t, fault, p, api, options, result, target, fault_at, returned, quota_before)
+
+
+def evaluate(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOptions, result, target: str,
+             fault_at: float, returned: float | None, quota_before: dict) -> DrillResult:
+    options = result.run.options   # with the run id the runner gave it
+    records = result.records
+    audit = fetch_audit(api, options.organizer, options.event, records, result.started, quota_before, options.run_id)
+    tl = timeline(records, fault_at, fault_end=returned, returned=returned)
+    t0 = time.monotonic()
+    left = poll(lambda: not whole(t.remote, t.cl, t.mgr), p.healthy_wait_s, first=2, cap=5)
+    healthy_s = round(time.monotonic() - t0, 1) if left else None
+    misses = missed(GOALS[fault.name], tl, records, audit.ok, len(audit.lost), bool(left), returned)
+    summary = {"timeline": {k: v for k, v in asdict(tl).items()}, "recovery_s": tl.recovery_s,
+               "audit": audit.lines(), "lost": list(audit.lost), "audit_ok": audit.ok,
+               "purchases": purchase_stats(records), "healthy_after_load_s": healthy_s,
+               "still_broken": [] if left else whole(t.remote, t.cl, t.mgr),
+               "generator_cpu_s": result.generator_cpu_s, "load": result.lines(), "plan": asdict(p),
+               "goal": asdict(GOALS[fault.name]), "timeline_lines": tl.lines()}
+    return DrillResult(fault.name, target, result.started, fault_at, returned, summary, misses)
+
+
+def write(res: DrillResult, results_dir: Path) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(res.started))
+    path = results_dir / f"{stamp}-{res.fault}.json"
+    path.write_text(json.dumps({**asdict(res), "passed": res.passed}, indent=2, default=str) + "\n")
+    return path
+
+
+def summary_lines(res: DrillResult, path: Path) -> list[str]:
+    s = res.summary
+    head = f"drill {res.fault}: {'PASSED' if res.passed else 'FAILED'} (target {res.target}); result {path}"
+    lines = [head, *("  " + x for x in s["timeline_lines"]), *("  " + x for x in s["audit"])]
+    healthy = s["healthy_after_load_s"]
+    lines.append("  cluster whole again " + (f"{healthy:.0f} s after the load ended" if healthy is not None
+                                             else "NOT within the wait: " + "; ".join(s["still_broken"])))
+    lines += [f"  MISSED: {m}" for m in res.missed]
+    return lines

@@ -1,0 +1,121 @@
+"""`inv drill.*`: a fault injected while buyers buy, every confirmed order audited, the goals checked."""
+from __future__ import annotations
+
+from invoke import Collection
+from invoke.exceptions import Exit
+
+from ..cluster.deploy import first_manager
+from ..core.errors import OpsError
+from ..core.output import say
+from ..core.remote import Remote
+from ..drills import faults as F
+from ..drills.run import DrillPlan, run_drill, summary_lines, write
+from ..load.options import LoadOptions
+from ..shop.seed import load_seed
+from .context import HELP, PROJECT, expected_errors, load, task
+from .lab import spec_from
+from .shop import DEFAULT_SEED, shop_api, shop_state
+
+RESULTS = PROJECT / "results" / "drills"
+FLAGS = {
+    "runs": "run the drill this many times in a row (default 1; the goal is 3 of 3)",
+    "buyers": "concurrent buyers, each buying back to back (default 6)",
+    "fault_at": "seconds of load before the fault (default 30)",
+    "after": "seconds of load after the fault or the node's return (default 75)",
+    "seed": HELP["seed"],
+    "cluster": HELP["cluster"],
+}
+NODE_FLAGS = {**FLAGS, "node": "the node to hit (default: the database leader's node)",
+              "seconds": "seconds until the node comes back (default 45)"}
+
+
+def drill_faults(c, names, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None, node=None,
+                 seconds=None) -> None:
+    """Run the named faults, `runs` times each; exit 1 when any run lost an order or missed a goal."""
+    cl = load(c, cluster)
+    lab = spec_from(c)
+    lab = lab if lab.cluster == cl.name else None
+    s = load_seed(seed or DEFAULT_SEED)
+    plan = DrillPlan(buyers=int(buyers), fault_at_s=float(fault_at), after_s=float(after),
+                     hold_s=float(seconds) if seconds else None)
+    api = shop_api(c, cl)
+    host = lab.public_url if lab else cl.public_url   # in the lab the load runs inside its bridge namespace
+    failed = []
+    with Remote(cl, echo=False) as remote:
+        target = F.Target(remote, cl, first_manager(remote), lab, node)
+        for name in names:
+            for i in range(int(runs)):
+                options = LoadOptions(organizer=s.organizer.slug, event=s.event.slug, looker_ratio=0.0, pacing=1.0,
+                                      token_file=str(shop_state(c, cl.name) / "api_token"))
+                say(f"=== drill {name}: run {i + 1} of {runs} ===")
+                res = run_drill(target, F.FAULTS[name], plan, api, options, host, lab.net_ns if lab else None,
+                                RESULTS / "load" / f"{name}-{i + 1}")
+                for line in summary_lines(res, write(res, RESULTS)):
+                    say(line)
+                if not res.passed:
+                    failed.append(f"{name} run {i + 1}: {'; '.join(res.missed)}")
+    if failed:
+        raise Exit("error: drill goals missed:\n  " + "\n  ".join(failed), 1)
+    say(f"drills passed: {', '.join(names)} x {runs}")
+
+
+@task(help=FLAGS)
+@expected_errors
+def db(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
+    """Drill: the PostgreSQL leader's container killed under purchase load (goal: recovery within 10 s)."""
+    drill_faults(c, ["db"], runs, buyers, fault_at, after, seed, cluster)
+
+
+@task(help=FLAGS)
+@expected_errors
+def redis(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
+    """Drill: the Redis master's container killed under purchase load (goal: recovery within 5 s)."""
+    drill_faults(c, ["redis"], runs, buyers, fault_at, after, seed, cluster)
+
+
+@task(help=FLAGS)
+@expected_errors
+def web(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
+    """Drill: a web task's container killed under purchase load (goal: only purchases in flight fail)."""
+    drill_faults(c, ["web"], runs, buyers, fault_at, after, seed, cluster)
+
+
+@task(help=FLAGS)
+@expected_errors
+def worker(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
+    """Drill: a worker task's container killed under purchase load (goal: only purchases in flight fail)."""
+    drill_faults(c, ["worker"], runs, buyers, fault_at, after, seed, cluster)
+
+
+@task(help=NODE_FLAGS)
+@expected_errors
+def partition(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None, node=None, seconds=None):
+    """Drill (lab): a node cut off the network for 45 s under purchase load (goal: sales again within 30 s)."""
+    drill_faults(c, ["partition"], runs, buyers, fault_at, after, seed, cluster, node, seconds)
+
+
+@task(help=NODE_FLAGS)
+@expected_errors
+def node(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None, node=None, seconds=None):
+    """Drill (lab): a node's dockerd killed, restarted 45 s later, under purchase load (goal: 30 s)."""
+    drill_faults(c, ["node"], runs, buyers, fault_at, after, seed, cluster, node, seconds)
+
+
+@task(help={**FLAGS, "kind": f"which proxy: {', '.join(F.PROXIES)} or all (default all)"})
+@expected_errors
+def proxy(c, kind="all", runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
+    """Drill: a proxy task's container killed (pg-proxy, redis-proxy, nginx), under purchase load."""
+    kinds = F.PROXIES if kind == "all" else (kind,)
+    if any(k not in F.PROXIES for k in kinds):
+        raise OpsError(f"unknown proxy kind {kind!r}: use one of {', '.join(F.PROXIES)} or all")
+    drill_faults(c, list(kinds), runs, buyers, fault_at, after, seed, cluster)
+
+
+@task(name="all", help={**FLAGS, "runs": "runs of every drill (default 3: the goal is 3 of 3 in a row)"})
+@expected_errors
+def all_(c, runs=3, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
+    """Every drill (db, redis, web, worker, each proxy, partition, node), `runs` times each, on one deployment."""
+    drill_faults(c, list(F.ALL), runs, buyers, fault_at, after, seed, cluster)
+
+
+ns = Collection("drill", db, redis, web, worker, proxy, partition, node, all_)
