@@ -11,7 +11,7 @@
 #   (default: the replication secret), PG_LOCK_WAIT (60: s to wait for an old container on the volume).
 #   Cluster-wide (written to etcd at bootstrap only; later: patronictl edit-config):
 #   PG_MAX_CONNECTIONS (200), PG_TTL (20), PG_LOOP_WAIT (2), PG_RETRY_TIMEOUT (9),
-#   PG_PRIMARY_START_TIMEOUT (10), PG_SYNC_STRICT (false)
+#   PG_PRIMARY_START_TIMEOUT (10), PG_SYNC_STRICT (true)
 set -euo pipefail
 
 : "${PG_NAME:?PG_NAME is required (pg1, pg2, ...)}"
@@ -25,7 +25,7 @@ set -euo pipefail
 : "${PG_LOOP_WAIT:=2}"
 : "${PG_RETRY_TIMEOUT:=9}"
 : "${PG_PRIMARY_START_TIMEOUT:=10}"
-: "${PG_SYNC_STRICT:=false}"
+: "${PG_SYNC_STRICT:=true}"
 : "${PG_SUPERUSER_PASSWORD_FILE:=/run/secrets/pg_superuser_password}"
 : "${PG_REPLICATION_PASSWORD_FILE:=/run/secrets/pg_replication_password}"
 : "${PG_REWIND_PASSWORD_FILE:=$PG_REPLICATION_PASSWORD_FILE}"

@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..core.errors import OpsError
+from ..core.errors import ApiError, OpsError
 from ..core.output import say
 from ..core.retry import poll
 from ..load.audit import fetch_audit, snapshot_quota
@@ -76,11 +76,11 @@ def evaluate(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOptio
              fault_at: float, returned: float | None, quota_before: dict) -> DrillResult:
     options = result.run.options   # with the run id the runner gave it
     records = result.records
-    audit = fetch_audit(api, options.organizer, options.event, records, result.started, quota_before, options.run_id)
-    tl = timeline(records, fault_at, fault_end=returned, returned=returned)
     t0 = time.monotonic()
     left = poll(lambda: not whole(t.remote, t.cl, t.mgr), p.healthy_wait_s, first=2, cap=5)
     healthy_s = round(time.monotonic() - t0, 1) if left else None
+    audit = audit_when_answering(api, options, records, result.started, quota_before)
+    tl = timeline(records, fault_at, fault_end=returned, returned=returned)
     misses = missed(GOALS[fault.name], tl, records, audit.ok, len(audit.lost), bool(left), returned)
     summary = {"timeline": {k: v for k, v in asdict(tl).items()}, "recovery_s": tl.recovery_s,
                "audit": audit.lines(), "lost": list(audit.lost), "audit_ok": audit.ok,
@@ -89,6 +89,24 @@ def evaluate(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOptio
                "generator_cpu_s": result.generator_cpu_s, "load": result.lines(), "plan": asdict(p),
                "goal": asdict(GOALS[fault.name]), "timeline_lines": tl.lines()}
     return DrillResult(fault.name, target, result.started, fault_at, returned, summary, misses)
+
+
+def audit_when_answering(api: Api, options: LoadOptions, records, since: float, quota_before: dict, wait_s=180):
+    """The audit, once the REST API answers again (a cluster that is still recovering answers 5xx)."""
+    last = []
+
+    def attempt():
+        try:
+            return fetch_audit(api, options.organizer, options.event, records, since, quota_before, options.run_id)
+        except ApiError as exc:
+            last[:] = [str(exc).splitlines()[0]]
+            return None
+
+    audit = poll(attempt, wait_s, first=2, cap=10)
+    if audit is None:
+        raise OpsError(f"cannot audit the drill's orders: the REST API still fails after {wait_s} s ({last[0]}); "
+                       f"the records are kept in {options.records_dir}")
+    return audit
 
 
 def write(res: DrillResult, results_dir: Path) -> Path:
