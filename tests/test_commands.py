@@ -37,11 +37,11 @@ def test_sh_quotes_shell_metacharacters():
 
 
 def test_deploy_lock_is_an_atomic_mkdir_with_its_owner():
-    assert S.lock_acquire("pretix", "ops@host 2026-11-29T10:00:00Z") == (
-        "mkdir /var/tmp/pxc-pretix.deploy-lock && echo 'ops@host 2026-11-29T10:00:00Z' "
-        "> /var/tmp/pxc-pretix.deploy-lock/owner")
-    assert S.lock_owner("pretix") == "cat /var/tmp/pxc-pretix.deploy-lock/owner"
-    assert S.lock_release("pretix") == "rm -rf /var/tmp/pxc-pretix.deploy-lock"
+    assert S.lock_acquire("lab-pretix", "ops@host 2026-11-29T10:00:00Z") == (
+        "mkdir /var/tmp/pxc-lab-pretix.deploy-lock && echo 'ops@host 2026-11-29T10:00:00Z' "
+        "> /var/tmp/pxc-lab-pretix.deploy-lock/owner")
+    assert S.lock_owner("lab-pretix") == "cat /var/tmp/pxc-lab-pretix.deploy-lock/owner"
+    assert S.lock_release("lab-pretix") == "rm -rf /var/tmp/pxc-lab-pretix.deploy-lock"
 
 
 def test_service_spec_digests_hash_each_spec():

@@ -14,6 +14,30 @@
 #   PG_PRIMARY_START_TIMEOUT (10), PG_SYNC_STRICT (true)
 set -euo pipefail
 
+# PG_MODE=standalone (`inv bench --baseline`): plain PostgreSQL, no Patroni, no etcd, no replicas. initdb on
+# an empty volume, the pretix role and database (pg-post-bootstrap), then postgres in the foreground.
+if [ "${PG_MODE:-patroni}" = standalone ]; then
+    export PGDATA=/var/lib/postgresql/data/pgdata PG_PRETIX_PASSWORD_FILE="${PG_PRETIX_PASSWORD_FILE:-/run/secrets/pg_pretix_password}"
+    if [ "$(id -u)" = 0 ]; then
+        mkdir -p "$PGDATA" /var/run/postgresql
+        chown postgres:postgres /var/lib/postgresql/data "$PGDATA" /var/run/postgresql
+        chmod 0700 /var/lib/postgresql/data "$PGDATA"
+        export HOME=/var/lib/postgresql
+        exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
+    fi
+    if [ ! -s "$PGDATA/PG_VERSION" ]; then
+        initdb -D "$PGDATA" --encoding=UTF8 --locale=C.UTF-8 --auth-local=peer --auth-host=scram-sha-256 >&2
+        printf "listen_addresses = '*'\nmax_connections = %s\nshared_buffers = %s\n" \
+            "${PG_MAX_CONNECTIONS:-200}" "${PG_SHARED_BUFFERS:-256MB}" >> "$PGDATA/postgresql.conf"
+        echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
+        pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >&2
+        /usr/local/bin/pg-post-bootstrap "host=/var/run/postgresql user=postgres dbname=postgres"
+        pg_ctl -D "$PGDATA" -m fast -w stop >&2
+    fi
+    echo "pg-entrypoint[standalone]: starting postgres (no Patroni)" >&2
+    exec postgres -D "$PGDATA"
+fi
+
 : "${PG_NAME:?PG_NAME is required (pg1, pg2, ...)}"
 : "${PG_SCOPE:=pretix}"
 : "${PG_ETCD_HOSTS:=etcd1:2379,etcd2:2379,etcd3:2379}"

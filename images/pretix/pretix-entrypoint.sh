@@ -7,6 +7,8 @@
 #   migrate  wait for DB + Redis, run `pretix migrate --noinput` once and exit
 #   shell    `python -m pretix shell [args]` (e.g. shell -c "...")
 #   manage   `python -m pretix <command> [args]` (any Django/pretix management command)
+#   standalone  pretix's official small-scale shape in one container (`inv bench --baseline`): migrate if
+#            needed, then worker, cron and web (the modes above) side by side; ends when any of them ends
 #   anything else is executed as is (e.g. bash)
 set -euo pipefail
 
@@ -80,6 +82,18 @@ case "$MODE" in
         t0=$(date +%s)
         python -m pretix migrate --noinput "$@"
         log "migrate finished in $(( $(date +%s) - t0 ))s"
+        ;;
+    standalone)
+        check_config; wait_deps
+        log "running migrate (if needed)"
+        python -m pretix migrate --noinput
+        "$0" worker & "$0" cron & "$0" web "$@" &
+        trap 'kill -TERM $(jobs -p) 2>/dev/null' TERM INT
+        rc=0; wait -n || rc=$?
+        log "a process ended (exit $rc): stopping the others"
+        kill -TERM $(jobs -p) 2>/dev/null || true
+        wait || true
+        exit "$rc"
         ;;
     shell)
         check_config

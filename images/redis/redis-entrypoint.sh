@@ -20,6 +20,18 @@
 #   REDIS_MIN_REPLICAS (1), REDIS_MIN_REPLICAS_MAX_LAG (10)
 set -euo pipefail
 
+# REDIS_ROLE=standalone (`inv bench --baseline`): one plain Redis, no replicas, no Sentinels, Redis' own
+# persistence defaults; it requires the password of REDIS_PASSWORD_FILE when that file is there (else none).
+if [ "${REDIS_ROLE:-}" = standalone ]; then
+    pw_file="${REDIS_PASSWORD_FILE:-/run/secrets/redis_password}"
+    { echo "bind 0.0.0.0"; echo "protected-mode no"; echo "port 6379"; echo "dir /data"; echo 'logfile ""'
+      echo "maxmemory ${REDIS_MAXMEMORY:-256mb}"; echo "maxmemory-policy volatile-lru"
+      if [ -r "$pw_file" ]; then echo "requirepass $(cat "$pw_file")"; fi; } > /data/redis.conf
+    chmod 0600 /data/redis.conf
+    echo "redis-entrypoint[standalone]: starting one plain redis-server" >&2
+    exec redis-server /data/redis.conf
+fi
+
 : "${REDIS_ROLE:=master}"
 : "${REDIS_ANNOUNCE_NAME:?REDIS_ANNOUNCE_NAME is required (the service name of this node)}"
 : "${REDIS_MASTER_NAME:=pxc}"

@@ -87,23 +87,24 @@ def stack_volumes_rm(stack: str) -> str:
 
 
 # --- the deploy lock: a directory on a manager (mkdir is atomic), with its owner inside ---------------
+# scope = "<cluster>-<stack>": labs on one machine share its file system, their locks must not collide
 
-def lock_dir(stack: str) -> str:
-    return f"/var/tmp/pxc-{stack}.deploy-lock"
+def lock_dir(scope: str) -> str:
+    return f"/var/tmp/pxc-{scope}.deploy-lock"
 
 
-def lock_acquire(stack: str, owner: str) -> str:
+def lock_acquire(scope: str, owner: str) -> str:
     """Fails (non-zero) when the lock is held; the owner line says who holds it."""
-    path = lock_dir(stack)
+    path = lock_dir(scope)
     return f"mkdir {path} && echo {sh(owner)} > {path}/owner"
 
 
-def lock_owner(stack: str) -> str:
-    return f"cat {lock_dir(stack)}/owner"
+def lock_owner(scope: str) -> str:
+    return f"cat {lock_dir(scope)}/owner"
 
 
-def lock_release(stack: str) -> str:
-    return sh("rm", "-rf", lock_dir(stack))
+def lock_release(scope: str) -> str:
+    return sh("rm", "-rf", lock_dir(scope))
 
 
 # --- probes: a command run inside whichever container of a service runs on this node -----------------

@@ -101,7 +101,7 @@ def ensure_base(remote: Remote, cluster: Cluster, cache_dir: Path, mirror: str |
         remote.check(node, commands.image_tag(cluster.base_image, ref))
     else:
         tarball = ensure_rootfs_tarball(cache_dir, mirror or debian_mirror())
-        remote_tar = f"/tmp/pxc-base-{SUITE}.tar.gz"
+        remote_tar = f"/tmp/pxc-base-{cluster.name}-{SUITE}.tar.gz"
         remote.put(node, str(tarball), remote_tar)
         try:
             remote.check(node, import_command(ref, remote_tar), timeout=600)

@@ -72,7 +72,7 @@ def build_one(remote: Remote, cl, node, name: str, tags: dict, work: str, no_cac
 
 def build_images(remote: Remote, cl, names: list[str], tags: dict, cas: list[Path], no_cache: bool) -> dict:
     node = cl.node(cl.build_node)
-    work = f"{REMOTE_DIR}/{tags[names[0]]}"
+    work = f"{REMOTE_DIR}/{cl.name}-{tags[names[0]]}"   # labs on one machine share its file system
     upload_contexts(remote, node, names, cas, work)
     try:
         return {name: build_one(remote, cl, node, name, tags, work, no_cache) for name in names}

@@ -31,8 +31,13 @@ def first_manager(remote: Remote):
     raise RemoteError("no manager answers:\n" + "\n".join(errors))
 
 
+def lock_scope(cl) -> str:
+    return f"{cl.name}-{cl.stack}"
+
+
 @contextmanager
 def deploy_lock(remote: Remote, node, stack: str):
+    """stack: the lock's scope (lock_scope(cluster))."""
     owner = f"{getpass.getuser()}@{socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
     if not remote.run(node, S.lock_acquire(stack, owner), echo=False).ok:
         held = remote.run(node, S.lock_owner(stack), echo=False).stdout.strip() or "unknown"
@@ -90,7 +95,7 @@ def service_specs(remote: Remote, mgr, stack: str) -> dict:
 def stack_deploy(remote: Remote, mgr, cl, stack_file: Path, env: dict) -> list[str]:
     """`docker stack deploy` of the stack file; returns the services whose spec changed."""
     before = service_specs(remote, mgr, cl.stack)
-    remote_file = f"/tmp/pxc-{cl.stack}-stack.yml"
+    remote_file = f"/tmp/pxc-{lock_scope(cl)}-stack.yml"
     remote.put(mgr, str(stack_file), remote_file)
     r = remote.run(mgr, S.stack_deploy(cl.stack, remote_file, env), timeout=300)
     if not r.ok:

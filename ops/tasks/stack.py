@@ -37,7 +37,7 @@ def deploy(c, tag=None, web=2, workers=2, rotate=None, timeout=900, cluster=None
     started = time.monotonic()
     with Remote(cl, echo=False) as remote:
         mgr = D.first_manager(remote)
-        with D.deploy_lock(remote, mgr, cl.stack):
+        with D.deploy_lock(remote, mgr, D.lock_scope(cl)):
             say(f"deploy: {cl.stack} to {cl.name} via {mgr.name}: " + ", ".join(f"{n}:{t}" for n, t in tags.items()))
             D.require_images(remote, cl, tags, tag)
             names = D.ensure_secrets(remote, mgr, cl, state, (rotate,) if rotate else ())
@@ -60,7 +60,7 @@ def unlock(c, cluster=None):
     """Remove a stale deploy lock (after an interrupted deploy)."""
     cl = load(c, cluster)
     with Remote(cl, echo=False) as remote:
-        remote.check(D.first_manager(remote), S.lock_release(cl.stack))
+        remote.check(D.first_manager(remote), S.lock_release(D.lock_scope(cl)))
     say(f"deploy lock of {cl.stack} removed")
 
 
