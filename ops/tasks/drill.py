@@ -1,6 +1,8 @@
 """`inv drill.*`: a fault injected while buyers buy, every confirmed order audited, the goals checked."""
 from __future__ import annotations
 
+import time
+
 from invoke import Collection
 from invoke.exceptions import Exit
 
@@ -48,8 +50,9 @@ def drill_faults(c, names, runs=1, buyers=6, fault_at=30, after=75, seed=None, c
                 options = LoadOptions(organizer=s.organizer.slug, event=s.event.slug, looker_ratio=0.0, pacing=1.0,
                                       token_file=str(shop_state(c, cl.name) / "api_token"))
                 say(f"=== drill {name}: run {i + 1} of {runs} ===")
+                stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
                 res = run_drill(target, F.FAULTS[name], plan, api, options, host, lab.net_ns if lab else None,
-                                RESULTS / "load" / f"{name}-{i + 1}")
+                                RESULTS / "load" / f"{stamp}-{name}")
                 for line in summary_lines(res, write(res, RESULTS)):
                     say(line)
                 if not res.passed:

@@ -1,0 +1,61 @@
+"""Drill goals on recorded drill logs (records of real runs on the lab) and on small hand-made tables."""
+import json
+from pathlib import Path
+
+import pytest
+
+from ops.drills.goals import GOALS, caused_by_return, in_flight_only, missed, speed_after_return
+from ops.load.records import Record, parse_records
+from ops.load.timeline import timeline
+
+FIX = Path(__file__).parent / "fixtures" / "drills"
+
+
+def recorded(name):
+    meta = json.loads((FIX / f"{name}.json").read_text())
+    return meta, parse_records((FIX / f"{name}.jsonl").read_text())
+
+
+def rec(t0, t1, ok=True):
+    return Record(run="r", kind="browser", t0=t0, t1=t1, ok=ok, code="C" if ok else None, email="e",
+                  cause=None if ok else "http 500")
+
+
+def test_recorded_db_drill_passes_its_goal():
+    meta, records = recorded("db")
+    tl = timeline(records, meta["fault_at"])
+    assert (round(tl.recovery_s, 1), round(tl.longest_gap_s, 1)) == (3.3, 9.3)
+    assert missed(GOALS["db"], tl, records, audit_ok=True, lost=0, healthy=True) == []
+
+
+def test_recorded_partition_drill_misses_with_reasons():
+    meta, records = recorded("partition")
+    tl = timeline(records, meta["fault_at"], meta["returned"], meta["returned"])
+    misses = missed(GOALS["partition"], tl, records, True, 0, True, meta["returned"])
+    assert misses[:2] == ["recovery 42.2 s > 30 s", "36.4 s without a completed purchase > 30 s"]
+    assert any(m.startswith("38 purchases/min 30 s after the return < 90% of 51") for m in misses)
+
+
+def test_lost_orders_and_a_broken_cluster_always_fail():
+    meta, records = recorded("db")
+    tl = timeline(records, meta["fault_at"])
+    assert missed(GOALS["db"], tl, records, audit_ok=False, lost=2, healthy=False) == [
+        "2 confirmed order(s) LOST", "the order audit failed (duplicates or quota disagreement)",
+        "the cluster did not become whole again after the drill"]
+
+
+@pytest.mark.parametrize("records, late", [
+    ([rec(90, 101, ok=False), rec(99, 104)], 0),          # in flight at the fault: allowed
+    ([rec(100.5, 102, ok=False), rec(99, 104)], 1),       # started after the fault: not allowed
+])
+def test_web_and_worker_allow_only_purchases_in_flight(records, late):
+    assert len(in_flight_only(records, 100.0)) == late
+    tl = timeline(records, 100.0)
+    assert bool(missed(GOALS["web"], tl, records, True, 0, True)) == bool(late)
+
+
+def test_return_goals_count_failures_after_the_return_and_the_speed_later():
+    records = [rec(t, t + 2) for t in range(0, 100, 2)] + [rec(55, 56, ok=False)]
+    assert [r.t0 for r in caused_by_return(records, 50.0)] == [55]
+    assert speed_after_return(records, 50.0) == pytest.approx(33.0)   # 11 completions in [80, 100]
+    assert speed_after_return(records, 80.0) is None                  # the run ends too soon after
