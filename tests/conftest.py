@@ -40,3 +40,9 @@ def stack(clusters_dir):
     if not os.environ.get("PXC_KEEP_TEST_LAB"):
         inv("destroy", "--volumes", "--yes", lab=STACK_LAB, check=False, timeout=300)
         inv("lab.down", lab=STACK_LAB, check=False)
+
+
+@pytest.fixture(scope="session")
+def seeded(stack):
+    """The stack's shop seeded by the quickstart (its first run's output)."""
+    return inv("quickstart", lab=STACK_LAB, timeout=900)

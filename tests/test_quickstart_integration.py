@@ -17,11 +17,6 @@ def sinv(*args, **kw):
     return inv(*args, lab=STACK_LAB, **kw)
 
 
-@pytest.fixture(scope="module")
-def seeded(stack):
-    return sinv("quickstart", timeout=900)
-
-
 def shop_state() -> Path:
     return Path(os.environ["PXC_STATE_DIR"]) / "stacktest" / "shop"
 
