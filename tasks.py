@@ -1,11 +1,13 @@
 """Invoke entry point: composes the task modules of ops/tasks (run `inv --list`, `inv TASK --help`)."""
 from invoke import Collection
 
-from ops.tasks import bench, build, cluster, drill, lab, shop, stack
+from ops.tasks import backup, bench, build, cluster, drill, failover, lab, mail, release, shop, stack
 
 ns = Collection()
-for module in (lab, cluster, build, drill, bench):   # namespaced: inv lab.up, inv drill.db; inv bench (default)
+for module in (lab, cluster, build, drill, bench, failover, mail):   # namespaced: inv lab.up, inv failover.db
     ns.add_collection(module.ns)
-for module in (stack, shop):                  # root tasks: inv deploy, inv status, inv quickstart, inv buy
+for module in (stack, shop, release):         # root tasks: inv deploy, inv status, inv upgrade, inv buy
     for name, t in module.ns.tasks.items():
         ns.add_task(t, name=name)
+ns.add_collection(backup.ns)                  # inv backup (default), backup.list, backup.check, backup.drill, ...
+ns.add_task(backup.restore, name="restore")   # inv restore [--set ID] [--time T]

@@ -1,5 +1,6 @@
 """The baseline stack: its deploy environment (pure), its compose file, the standalone modes of the images; the
 bench plan from the task's flags."""
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,65 @@ def test_every_flag_has_help():
     assert set(bench.help) == set(FLAGS)
     params = bench.body.__wrapped__.__code__.co_varnames[1:bench.body.__wrapped__.__code__.co_argcount]
     assert set(params) == set(FLAGS)
+
+
+@dataclass(frozen=True)
+class FakeCluster:
+    name: str = "lab"
+    stack: str = "pretix"
+
+
+def test_restore_runs_both_steps_and_names_the_first_failure(monkeypatch):
+    done = []
+    monkeypatch.setattr(B.D, "remove_stack", lambda *a, **k: done.append("rm"))
+    monkeypatch.setattr(B, "wait_gone", lambda *a, **k: done.append("gone"))
+
+    def redeploy():
+        done.append("deploy")
+        raise OpsError("images missing in registry")
+
+    with pytest.raises(OpsError) as err:
+        B.restore(None, None, FakeCluster(), redeploy, RuntimeError("the API answered 502"), show=lambda _: None)
+    assert done == ["rm", "gone", "deploy"]
+    assert str(err.value) == ("the bench failed first (the API answered 502); then could not deploy the HA stack "
+                              "pretix again (`inv deploy`): images missing in registry -- the HA stack may be down: "
+                              "`inv build`, `inv deploy`")
+
+
+def test_restore_after_success_is_silent_and_a_failed_removal_still_redeploys(monkeypatch):
+    done = []
+    monkeypatch.setattr(B, "wait_gone", lambda *a, **k: None)
+    monkeypatch.setattr(B.D, "remove_stack", lambda *a, **k: done.append("rm"))
+    B.restore(None, None, FakeCluster(), lambda: done.append("deploy"), None, show=lambda _: None)
+    assert done == ["rm", "deploy"]
+
+    def broken(*a, **k):
+        raise OpsError("no manager answers")
+    monkeypatch.setattr(B.D, "remove_stack", broken)
+    with pytest.raises(OpsError, match="^could not remove stack baseline and its volumes: no manager answers -- "):
+        B.restore(None, None, FakeCluster(), lambda: done.append("deploy"), None, show=lambda _: None)
+    assert done == ["rm", "deploy", "deploy"]
+
+
+def test_the_audit_asks_again_while_the_api_fails(monkeypatch, tmp_path):
+    from ops.bench import measure as M
+    from ops.core.errors import ApiError
+    from ops.core.retry import poll
+    from ops.load.options import LoadOptions
+
+    answers = [ApiError("API GET orders/: ReadTimeout\nmore"), ApiError("API GET orders/ -> HTTP 502: x"), {"orders": []}]
+
+    def fetch(*_a):
+        a = answers.pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a
+
+    monkeypatch.setattr(M, "fetch_inputs", fetch)
+    monkeypatch.setattr(M, "poll", lambda check, timeout, **kw: poll(check, timeout, sleep=lambda _: None, **kw))
+    assert M.audit_input(None, LoadOptions(), 0.0, {}, tmp_path) == {"orders": []}
+    answers[:] = [ApiError("API GET orders/: ConnectionError")] * 100
+    monkeypatch.setattr(M, "poll", lambda check, timeout, **kw: check())
+    with pytest.raises(OpsError, match=r"cannot verify the orders: the REST API still fails after 180 s \(API GET "
+                                       r"orders/: ConnectionError\); the purchase records are kept in "):
+        M.audit_input(None, LoadOptions(), 0.0, {}, tmp_path)

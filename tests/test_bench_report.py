@@ -8,7 +8,7 @@ import pytest
 from ops.bench import plots, report
 from ops.bench.cpu import difference, sample_from
 from ops.bench.stats import buckets, csv_percentiles, describe, highest_sustainable, stage_figures, windows
-from ops.bench.summary import goals, ratio, run_summary, side_summary
+from ops.bench.summary import completeness, goals, ratio, run_summary, side_summary
 from ops.load.audit import audit_inputs
 from ops.load.options import LoadOptions
 from ops.load.records import Record, read_dir
@@ -49,6 +49,7 @@ def test_stages_from_the_records(recorded):
     assert (one["per_min"], one["p95_s"], one["sustainable"]) == (26.84, 3.77, True)
     assert two["p95_s"] > 5 and not two["sustainable"]
     assert recorded["side"]["highest_sustainable"] == {"stage": "1x peak", "per_min": 26.84, "p95_s": 3.77}
+    assert recorded["side"]["complete"] and recorded["side"]["incomplete"] is None
 
 
 def test_records_count_purchases_the_final_csv_misses(recorded):
@@ -90,6 +91,17 @@ def test_report_and_plots_of_a_run_with_a_baseline(recorded, tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_busy_machine_is_a_loud_warning(recorded):
+    ha = {**recorded["side"], "machine": {"cores": 2, "load_before": 18.1, "load_after": 21.7}}
+    meta = {"started": "s", "cluster": "lab", "mode": "peaks", "scenario_lines": [], "pacing_s": 15.0,
+            "looker_ratio": 0.2}
+    text = report.render(run_summary(meta, ha, None, 4, 0.7))
+    assert "**Warning: this machine was busy with other work** (load average on 2 cores: ha 18.1 before" in text
+    assert "This machine: 2 cores, load average 18.1 before the load, 21.7 after." in text
+    quiet = {**ha, "machine": {"cores": 2, "load_before": 1.5, "load_after": 2.5}}
+    assert "Warning" not in report.render(run_summary(meta, quiet, None, 4, 0.7))
+
+
 def test_describe_failures_retries_and_rate():
     rs = [rec(0, 2), rec(1, 4, retries=2), rec(2, 9, ok=False, cause="timeout"), rec(50, 52), rec(70, 71)]
     f = describe(rs, T, T + 60)
@@ -109,8 +121,11 @@ def test_open_last_stage_ends_at_the_last_record_and_api_records_are_left_out():
     assert highest_sustainable([{**s, "sustainable": False} for s in stages]) is None
 
 
-def test_few_purchases_are_never_sustained():
-    assert not stage_figures([rec(0, 1)], {"stages": [{"name": "a", "start": T, "end": T + 60}]})[0]["sustainable"]
+def test_too_few_purchases_say_nothing_and_slow_ones_are_not_sustained():
+    log = {"stages": [{"name": "a", "start": T, "end": T + 60}]}
+    assert stage_figures([rec(0, 1)], log)[0]["sustainable"] is None
+    assert stage_figures([rec(i, i + 6) for i in range(10)], log)[0]["sustainable"] is False
+    assert stage_figures([rec(i, i + 1, ok=i != 0) for i in range(10)], log)[0]["sustainable"] is False
 
 
 def test_buckets_per_ten_seconds():
@@ -132,3 +147,28 @@ def test_csv_percentiles_keep_purchases_and_steps_only():
             "STEP,checkout,4,1,100,200,N/A\n")
     assert csv_percentiles(text) == {"STEP checkout": {"count": 4, "failures": 1, "p50_ms": 100.0,
                                                        "p95_ms": 200.0, "p99_ms": None}}
+
+
+def test_a_run_whose_workers_went_missing_is_incomplete():
+    """A real run on an overloaded machine: both Locust workers missed their heartbeats in the 2x stage and the
+    master stopped the test (tests/fixtures/bench/early-stop)."""
+    early = RUN.parent / "early-stop"
+    doc, log = (json.loads((early / name).read_text()) for name in ("table.json", "stages.json"))
+    c = completeness(doc, log, (early / "master.log").read_text())
+    assert not c["complete"] and c["played"] == ["0.5x peak", "1x peak", "2x peak"]
+    assert c["incomplete"].startswith("the load stopped early (the run ended (--run-time or stop)) after 3 of 4 "
+                                      "stages: ")
+    assert c["incomplete"].endswith("The last worker went missing, stopping test.")
+    assert len(c["generator_log"]) == 4
+
+
+@pytest.mark.parametrize("stop, stopped, complete", [
+    (None, "the table ended", True),
+    (None, "--run-time reached", False),
+    ({"p95_ms": 5000}, "p95 of browser purchase 6.1 s > 5 s (12 purchases)", True),
+    ({"p95_ms": 5000}, "the run ended (--run-time or stop)", False),
+    (None, None, False),
+])
+def test_completeness_of_tables_and_ramps(stop, stopped, complete):
+    doc = {"stages": [{"name": "a"}], "stop": stop}
+    assert completeness(doc, {"stages": [{"name": "a"}], "stopped": stopped})["complete"] is complete

@@ -87,21 +87,45 @@ def start(remote: Remote, mgr, cl, state: Path, timeout: float, show=say) -> Non
     show(f"bench baseline: healthy after {took:.0f} s")
 
 
+def message(exc: BaseException) -> str:
+    """An exception's one-line message (invoke's Exit keeps it in .message)."""
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return str(text).strip().splitlines()[0]
+
+
+def restore(remote: Remote, mgr, cl, redeploy_ha: Callable[[], None], first: BaseException | None, show=say):
+    """Remove the baseline with its volumes, then deploy the HA stack again, both tried whatever happens; a failure
+    here is raised naming the first failure too (else that one would be lost)."""
+    def remove():
+        D.remove_stack(remote, mgr, replace(cl, stack=STACK), volumes=True)
+        wait_gone(remote, cl, STACK)
+
+    problems = []
+    for what, step in ((f"remove stack {STACK} and its volumes", remove),
+                       (f"deploy the HA stack {cl.stack} again (`inv deploy`)", redeploy_ha)):
+        show(f"bench baseline: {what}")
+        try:
+            step()
+        except BaseException as exc:  # noqa: BLE001 -- the next step must still run; all are reported below
+            problems.append(f"could not {what}: {message(exc)}")
+    if problems:
+        before = f"the bench failed first ({message(first)}); then " if first else ""
+        raise OpsError(f"{before}{'; '.join(problems)} -- the HA stack may be down: `inv build`, `inv deploy`")
+
+
 @contextmanager
 def baseline_stack(remote: Remote, cl, state: Path, redeploy_ha: Callable[[], None], timeout: float = 1800,
                    show=say):
     """The baseline deployed in place of the HA stack for the duration of the block; afterwards (also after a
     failure) the baseline and its volumes are removed and the HA stack is deployed again."""
     mgr = D.first_manager(remote)
+    first = None
     try:
-        with D.deploy_lock(remote, mgr, STACK):
+        with D.deploy_lock(remote, mgr, D.lock_scope(replace(cl, stack=STACK))):
             start(remote, mgr, cl, state, timeout, show)
             yield replace(cl, stack=STACK)
+    except BaseException as exc:
+        first = exc
+        raise
     finally:
-        try:
-            show(f"bench baseline: removing stack {STACK} and its volumes")
-            D.remove_stack(remote, mgr, replace(cl, stack=STACK), volumes=True)
-            wait_gone(remote, cl, STACK)
-        finally:
-            show(f"bench baseline: deploying the HA stack {cl.stack} again (`inv deploy`)")
-            redeploy_ha()
+        restore(remote, mgr, cl, redeploy_ha, first, show)

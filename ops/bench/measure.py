@@ -8,7 +8,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..core.errors import ApiError, OpsError
 from ..core.output import say
+from ..core.retry import poll
 from ..core.remote import Remote
 from ..load.audit import audit_inputs, fetch_inputs, snapshot_quota
 from ..load.options import LoadOptions
@@ -22,6 +24,7 @@ from .cpu import Sample, difference, read_sample
 from .summary import side_summary
 
 MODES = ("peaks", "ramp")
+AUDIT_WAIT_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,29 @@ class Side:
     netns: str | None           # the lab's namespace the generator runs in (None: this machine)
 
 
+def _text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def audit_input(api: Api, o: LoadOptions, since: float, quota_before: dict, records_dir: Path,
+                wait_s: float = AUDIT_WAIT_S) -> dict:
+    """What the audit reads from the REST API, asked again while the API fails (a shop still busy with the load's
+    last requests answers 5xx or times out), at most wait_s."""
+    errors = []
+
+    def fetch():
+        try:
+            return fetch_inputs(api, o.organizer, o.event, since, quota_before)
+        except ApiError as exc:
+            errors.append(str(exc).splitlines()[0])
+
+    inputs = poll(fetch, wait_s, first=2, cap=10)
+    if inputs is None:
+        raise OpsError(f"cannot verify the orders: the REST API still fails after {wait_s:.0f} s ({errors[-1]}); "
+                       f"the purchase records are kept in {records_dir}")
+    return inputs
+
+
 def samples_json(samples: dict[str, Sample]) -> str:
     """The raw counter reads (idle start/end, run start/end), kept next to the results."""
     return json.dumps({k: asdict(v) for k, v in samples.items()}, indent=1) + "\n"
@@ -85,21 +111,22 @@ def measure(side: Side, p: BenchPlan, out_dir: Path, show=say) -> dict:
     o = side.options
     quota_before = snapshot_quota(side.api, o.organizer, o.event)
     run = plan_table(side.host, out_dir, doc, workers=p.workers, options=o, netns=side.netns)
-    cpu["run_start"] = read()
+    cpu["run_start"], load_before = read(), os.getloadavg()[0]
     result = run_load(run, show)
-    cpu["run_end"] = read()
+    cpu["run_end"], load_after = read(), os.getloadavg()[0]
     for line in result.lines():
         show(f"  {line}")
     (out_dir / "cpu.json").write_text(samples_json(cpu))
     records = read_dir(run.records_dir, run.options.run_id)
-    inputs = fetch_inputs(side.api, o.organizer, o.event, result.started, quota_before)
+    inputs = audit_input(side.api, o, result.started, quota_before, run.records_dir)
     (out_dir / "audit-input.json").write_text(json.dumps(inputs, indent=1) + "\n")
     stages_file = run.records_dir / STAGES_FILE
     log = json.loads(stages_file.read_text()) if stages_file.exists() else {"stages": [], "stopped": None}
-    stats = Path(f"{run.csv_prefix}_stats.csv")
-    summary = side_summary(side.name, side.stack, doc, log, records, stats.read_text() if stats.exists() else "",
+    summary = side_summary(side.name, side.stack, doc, log, records, _text(Path(f"{run.csv_prefix}_stats.csv")),
                            result, difference(cpu["idle_start"], cpu["idle_end"], side.stack),
                            difference(cpu["run_start"], cpu["run_end"], side.stack),
-                           audit_inputs(records, inputs, run.options.run_id))
+                           audit_inputs(records, inputs, run.options.run_id), _text(out_dir / "master.log"))
+    summary["machine"] = {"cores": os.cpu_count(), "load_before": round(load_before, 2),
+                          "load_after": round(load_after, 2)}
     (out_dir / "side.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

@@ -6,6 +6,7 @@ from . import capacity
 from .summary import SEED_TARGET_PER_MIN
 
 PLOTS = {"timeline": "timeline.png", "cpu": "cpu.png"}
+SUSTAINED = {True: "yes", False: "no", None: "too few purchases"}
 
 
 def _f(value, fmt: str = ".2f", none: str = "-") -> str:
@@ -33,7 +34,7 @@ def targets_lines(summary: dict) -> list[str]:
                      f"{best['stage']}, p95 {best['p95_s']:.2f} s): {best['per_min'] / SEED_TARGET_PER_MIN:.1%} of "
                      f"the seed's target.")
     else:
-        lines.append("- No stage was sustained (p95 <= 5 s, failures <= 1 %, at least 10 purchases).")
+        lines.append("- No stage was sustained (p95 <= 5 s, failures <= 1 %, of at least 10 purchases).")
     lines.append(f"- Projection (cores per node {cap['cores_per_node']:g}, each busy at most "
                  f"{cap['ceiling']:.0%}, plus {cap['spare_nodes']} spare node for HA):")
     lines += [f"  - {t['line']}" for t in cap["targets"]]
@@ -47,11 +48,11 @@ def stages_table(side: dict) -> list[str]:
     rows = ["| stage | users | offered/min | completed/min | attempts | failed | p50 s | p95 s | p99 s | "
             "retries | sustained |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for s in side["stages"] + [{**side["whole"], "name": "whole run", "users": None, "rate_per_min": None,
-                                "sustainable": None}]:
+                                "sustainable": "-"}]:
         rows.append(f"| {s['name']} | {_f(s['users'], 'd')} | {_f(s['rate_per_min'], '.1f')} | "
                     f"{_f(s['per_min'], '.1f')} | {s['attempts']} | {s['failed']} | {_f(s['p50_s'])} | "
                     f"{_f(s['p95_s'])} | {_f(s['p99_s'])} | {s['retries']} | "
-                    f"{'' if s['sustainable'] is None else ('yes' if s['sustainable'] else 'no')} |")
+                    f"{SUSTAINED.get(s['sustainable'], '')} |")
     return rows
 
 
@@ -76,11 +77,25 @@ def cpu_table(side: dict) -> list[str]:
     return rows
 
 
+def busy_lines(summary: dict) -> list[str]:
+    """A loud warning when this machine ran much more than the bench (other work competing for its cores)."""
+    busy = [f"{name} {m['load_before']:g} before and {m['load_after']:g} after its load"
+            for name in ("ha", "baseline") for m in [(summary.get(name) or {}).get("machine")]
+            if m and max(m["load_before"], m["load_after"]) > 2 * m["cores"]]
+    if not busy:
+        return []
+    cores = summary["ha"]["machine"]["cores"]
+    return [f"**Warning: this machine was busy with other work** (load average on {cores} cores: "
+            f"{'; '.join(busy)}): rates and latencies, and the ratio, are not representative; CPU per purchase "
+            f"(cgroup counters) is the least affected figure when enough purchases complete.", ""]
+
+
 def side_section(side: dict) -> list[str]:
     o, g = side["orders"], side["generator"]
     verdict = "verified" if o["verified"] else "**NOT VERIFIED**"
     lines = [f"## {side['side']} (stack `{side['stack']}`, run {side['run_id']}, table {side['table']})", "",
-             f"Stopped: {side['stopped']}.", "", *stages_table(side), "", *steps_table(side), "", *cpu_table(side), "",
+             f"Stopped: {side['stopped']}." + (f" **INCOMPLETE: {side['incomplete']}**" if side.get("incomplete")
+                                                else ""), "", *stages_table(side), "", *steps_table(side), "", *cpu_table(side), "",
              f"Orders: {verdict}: {o['confirmed']} confirmed to buyers, {o['new_orders_in_api']} new orders of this "
              f"run in the REST API, {o['found']} of the confirmed found."]
     lines += [f"- **{p}**" for p in o["problems"]]
@@ -89,6 +104,10 @@ def side_section(side: dict) -> list[str]:
               + f", {g['cpu_s']:.1f} CPU s over {g['wall_s']:.0f} s "
               f"({_f(g['cpu_s_per_purchase'], '.3f')} s per purchase); exit codes {g['exit_codes']}"
               + (f"; killed {g['killed']}" if g["killed"] else ""), ""]
+    m = side.get("machine")
+    if m:
+        lines += [f"This machine: {m['cores']} cores, load average {m['load_before']:g} before the load, "
+                  f"{m['load_after']:g} after.", ""]
     return lines
 
 
@@ -104,13 +123,17 @@ def ratio_lines(summary: dict) -> list[str]:
     return lines + [""]
 
 
+def head_lines(summary: dict) -> list[str]:
+    orders = "all verified" if summary["verified"] else "VERIFICATION FAILED"
+    table = "" if summary.get("complete", True) else " **The load did not play its whole table** (see each side)."
+    return [f"# Bench {summary['started']} on {summary['cluster']} ({summary['mode']})", "",
+            f"Orders: **{orders}**.{table} Scenario: {'; '.join(summary['scenario_lines'])}. Pacing "
+            f"{summary['pacing_s']:g} s, lookers {summary['looker_ratio']:.0%} of users.", "", *busy_lines(summary)]
+
+
 def render(summary: dict) -> str:
-    head = [f"# Bench {summary['started']} on {summary['cluster']} ({summary['mode']})", "",
-            f"Orders: **{'all verified' if summary['verified'] else 'VERIFICATION FAILED'}**. "
-            f"Scenario: {'; '.join(summary['scenario_lines'])}. Pacing {summary['pacing_s']:g} s, "
-            f"lookers {summary['looker_ratio']:.0%} of users.", "", "## Goals", "", *goals_table(summary), "",
-            "## Targets", "", *targets_lines(summary), "",
-            f"![throughput and latency]({PLOTS['timeline']})", "", f"![CPU per service]({PLOTS['cpu']})", ""]
+    head = [*head_lines(summary), "## Goals", "", *goals_table(summary), "", "## Targets", "", *targets_lines(summary),
+            "", f"![throughput and latency]({PLOTS['timeline']})", "", f"![CPU per service]({PLOTS['cpu']})", ""]
     body = side_section(summary["ha"]) + (side_section(summary["baseline"]) if summary.get("baseline") else [])
     notes = ["## How this was measured", "",
              "- Purchases/min count completed browser purchases inside each stage's window; percentiles are of "

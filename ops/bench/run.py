@@ -37,12 +37,11 @@ def stamp(now: float | None = None) -> str:
 
 def meta(side: Side, p: BenchPlan, started: float) -> dict:
     """The run's settings for summary.json and the report's head."""
-    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {"started": stamp(started), "cluster": side.cl.name, "mode": p.mode, "scenario": asdict(p.scenario),
             "scenario_lines": p.scenario.lines(), "pacing_s": p.pacing_s, "looker_ratio": p.looker_ratio,
             "stage_s": p.stage_s, "factors": list(p.factors), "idle_s": p.idle_s, "workers": p.workers,
-            "notes": [f"this machine: {os.cpu_count()} cores, load average {load1:.2f} at the start"
-                      + (" (the lab's nodes and the generator share them)" if side.netns else "")]}
+            "notes": [f"this machine: {os.cpu_count()} cores" + (", shared by the lab's nodes and the generator"
+                                                                    if side.netns else ", the generator's")]}
 
 
 def side_records(summary: dict) -> tuple[list, list[dict]]:
@@ -67,8 +66,10 @@ def write_results(out: Path, run_meta: dict, ha: dict, base: dict | None, cores_
     return summary
 
 
-def measure_baseline(side: Side, p: BenchPlan, out: Path, b: BaselineSetup, show=say) -> dict:
-    """The baseline deployed in place of the HA stack, seeded by the quickstart (its own state), measured."""
+def measure_baseline(side: Side, p: BenchPlan, out: Path, b: BaselineSetup, measured: Callable[[dict], None],
+                     show=say) -> dict:
+    """The baseline deployed in place of the HA stack, seeded by the quickstart (its own state), measured; `measured`
+    gets its summary while it still runs (the results are written even if the HA stack's redeploy then fails)."""
     with B.baseline_stack(side.remote, side.cl, b.state, b.redeploy_ha, b.timeout_s, show):
         for name in ("admin_password", "admin_password.new", "api_token"):   # a fresh database every time
             (b.shop_state / name).unlink(missing_ok=True)
@@ -81,7 +82,9 @@ def measure_baseline(side: Side, p: BenchPlan, out: Path, b: BaselineSetup, show
         MASKER.add(token)
         base = replace(side, name="baseline", stack=B.STACK, api=Api(side.cl.public_url, token),
                        options=replace(side.options, token_file=str(b.shop_state / "api_token")))
-        return measure(base, p, out, show)
+        summary = measure(base, p, out, show)
+        measured(summary)
+        return summary
 
 
 def run_bench(side: Side, p: BenchPlan, results: Path, b: BaselineSetup | None = None,
@@ -95,8 +98,13 @@ def run_bench(side: Side, p: BenchPlan, results: Path, b: BaselineSetup | None =
     ha = measure(side, p, out / "ha", show)
     summary = write_results(out, run_meta, ha, None, cores_per_node, ceiling)
     if b is not None:
-        base = measure_baseline(side, p, out / "baseline", b, show)
-        summary = write_results(out, run_meta, ha, base, cores_per_node, ceiling)
+        done = {}
+
+        def measured(base: dict) -> None:
+            done["summary"] = write_results(out, run_meta, ha, base, cores_per_node, ceiling)
+
+        measure_baseline(side, p, out / "baseline", b, measured, show)
+        summary = done["summary"]
     return summary, out
 
 
@@ -116,6 +124,8 @@ def summary_lines(summary: dict, out: Path) -> list[str]:
         verdict = "orders verified" if o["verified"] else "ORDERS NOT VERIFIED"
         lines.append(f"  {verdict}: {o['confirmed']} confirmed, {o['new_orders_in_api']} new in the API")
         lines += [f"  !!! {problem}" for problem in o["problems"]]
+        if s.get("incomplete"):
+            lines.append(f"  !!! INCOMPLETE: {s['incomplete']}")
     if summary.get("ratio"):
         lines.append(f"HA / baseline: {summary['ratio']['value']:.2f} ({summary['ratio']['basis']})")
     lines += [f"goal {g['goal']}: {g['value']} ({report.verdict(g['ok'])})" for g in summary["goals"]]

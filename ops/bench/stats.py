@@ -47,9 +47,12 @@ def describe(records: list[Record], start: float, end: float) -> dict:
     return out
 
 
-def sustainable(figures: dict, stop: dict = STOP) -> bool:
-    """A stage the shop sustained: enough purchases, p95 of a whole purchase and the failure share in bounds."""
-    if figures["attempts"] < stop.get("min_samples", 10) or figures["p95_s"] is None:
+def sustainable(figures: dict, stop: dict = STOP) -> bool | None:
+    """Did the shop sustain the stage: p95 of a whole purchase and the failure share in bounds (None: too few
+    purchases started in it to say, as the ramp's stop condition)."""
+    if figures["attempts"] < stop.get("min_samples", 10):
+        return None
+    if figures["p95_s"] is None:
         return False
     return figures["p95_s"] * 1000 <= stop["p95_ms"] and figures["failure_rate"] <= stop["fail_ratio"]
 

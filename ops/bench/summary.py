@@ -55,14 +55,30 @@ def generator_section(result, completed: int) -> dict:
             "cpu_s_per_purchase": round(result.generator_cpu_s / completed, 4) if completed else None}
 
 
+TABLE_ENDED = "the table ended"                          # the shape's words (ops/load/shape.py)
+NOT_A_STOP = ("--run-time reached", "the run ended (--run-time or stop)")
+GENERATOR_TROUBLE = ("went missing", "failed to send heartbeat", "Gave up waiting", "Traceback")
+
+
+def completeness(doc: dict, log: dict, master_log: str = "") -> dict:
+    """Did the run play its whole table (or stop on a ramp's condition)? If not, what the master logged."""
+    stopped = log.get("stopped") or ""
+    done = stopped == TABLE_ENDED or bool(doc.get("stop") and stopped and stopped not in NOT_A_STOP)
+    played = [s["name"] for s in log.get("stages", [])]
+    trouble = [line.strip() for line in master_log.splitlines() if any(t in line for t in GENERATOR_TROUBLE)]
+    why = None if done else (f"the load stopped early ({stopped or 'no stage played'}) after "
+                             f"{len(played)} of {len(doc['stages'])} stages" + (f": {trouble[-1]}" if trouble else ""))
+    return {"complete": done, "played": played, "incomplete": why, "generator_log": trouble[-10:]}
+
+
 def side_summary(name: str, stack: str, doc: dict, log: dict, records: list[Record], csv_text: str, result,
-                 idle: CpuUse, run: CpuUse, audit: Audit) -> dict:
+                 idle: CpuUse, run: CpuUse, audit: Audit, master_log: str = "") -> dict:
     """One side (the HA stack or the baseline) of a bench run, as it goes into summary.json."""
     stages = stage_figures(records, log, doc.get("stop") or STOP)
     whole = whole_run(records)
     best = highest_sustainable(stages)
     return {"side": name, "stack": stack, "run_id": result.run.options.run_id, "table": doc["name"],
-            "stopped": log.get("stopped"), "stages": stages, "whole": whole,
+            "stopped": log.get("stopped"), **completeness(doc, log, master_log), "stages": stages, "whole": whole,
             "highest_sustainable": {"stage": best["name"], "per_min": best["per_min"], "p95_s": best["p95_s"]}
             if best else None,
             "steps": csv_percentiles(csv_text), "cpu": cpu_section(idle, run, whole["completed"]),
@@ -111,4 +127,5 @@ def run_summary(meta: dict, ha: dict, baseline: dict | None, cores_per_node: flo
     """summary.json: the run's settings, each side, the ratio, the goals and the capacity model."""
     return {**meta, "ha": ha, "baseline": baseline, "ratio": ratio(ha, baseline), "goals": goals(ha, baseline),
             "capacity": projection(ha, cores_per_node, ceiling),
-            "verified": ha["orders"]["verified"] and (baseline is None or baseline["orders"]["verified"])}
+            "verified": ha["orders"]["verified"] and (baseline is None or baseline["orders"]["verified"]),
+            "complete": ha.get("complete", True) and (baseline is None or baseline.get("complete", True))}

@@ -82,6 +82,8 @@ def bench(c, mode="peaks", duration=None, factors="0.5,1,2,10", tickets=SC.TICKE
     if not summary["verified"]:
         raise Exit("error: bench: the orders confirmed to buyers do NOT match the new orders in the REST API "
                    f"(see above and {out / 'report.md'})", 1)
+    if not summary["complete"]:
+        raise Exit(f"error: bench: the load did not play its whole table (see above and {out / 'report.md'})", 1)
 
 
 ns = Collection("bench")
