@@ -68,7 +68,7 @@ def test_unknown_cluster_names_the_file_and_known_ones(files):
 def test_unknown_top_level_key(files):
     data = good(files) | {"registy": "x"}
     assert error_of(files, data) == (
-        f"{files}/c1.yaml: unknown key 'registy' in top level (allowed: base_image, build_node, jump, name, "
+        f"{files}/c1.yaml: unknown key 'registy' in top level (allowed: base_image, build_node, jump, mail, name, "
         "nodes, proxy, public_url, registry, ssh, stack)")
 
 

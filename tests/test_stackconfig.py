@@ -136,6 +136,10 @@ def test_stack_env_whole():
         "SECRET_REDIS_PASSWORD": "pxc_redis_password_0123456789",
         "SECRET_DJANGO_SECRET": "pxc_django_secret_0123456789",
         "SECRET_PRETIX_CFG": "pxc_pretix_cfg_0123456789",
+        "SECRET_S3_BACKUP_SECRET": "pxc_s3_backup_secret_0123456789",
+        "SECRET_S3_MEDIA_SECRET": "pxc_s3_media_secret_0123456789",
+        "SECRET_BACKUP_TLS_CA": "pxc_backup_tls_ca_0123456789",
+        "SECRET_BACKUP_TLS": "pxc_backup_tls_0123456789",
     }
 
 

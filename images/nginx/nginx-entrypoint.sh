@@ -8,6 +8,7 @@ set -euo pipefail
 : "${NGINX_UPSTREAM_NAME:=tasks.web}"
 : "${NGINX_UPSTREAM_PORT:=8000}"
 : "${NGINX_RESOLVE_EVERY:=2}"
+: "${NGINX_MAINTENANCE_DIR:=/etc/nginx/pxc-maintenance}"   # bind-mounted by the stack; <dir>/on = maintenance
 UPSTREAM=/etc/nginx/pxc/upstream.conf
 log() { echo "nginx-entrypoint: $*" >&2; }
 
@@ -29,7 +30,10 @@ render() {  # $1 = addresses, one per line
     mv "$UPSTREAM.new" "$UPSTREAM"
 }
 
+maintenance() { [ -f "$NGINX_MAINTENANCE_DIR/on" ] && echo on || echo off; }
+
 mkdir -p "$(dirname "$UPSTREAM")"
+[ -d "$NGINX_MAINTENANCE_DIR" ] || mkdir -p "$NGINX_MAINTENANCE_DIR"   # not mounted (a plain docker run): never on
 current=$(servers)
 render "$current"
 nginx -t -q
@@ -37,8 +41,14 @@ nginx -g 'daemon off;' &
 pid=$!
 trap 'kill -QUIT $pid 2>/dev/null; wait $pid; exit 0' TERM INT QUIT
 log "upstream: $(echo $current | tr '\n' ' ')"
+mode=$(maintenance)
+log "maintenance: $mode"
 while kill -0 "$pid" 2>/dev/null; do
     sleep "$NGINX_RESOLVE_EVERY" & wait $! || true
+    if [ "$(maintenance)" != "$mode" ]; then
+        mode=$(maintenance)
+        log "maintenance: $mode (dynamic requests get $([ "$mode" = on ] && echo '503 + Retry-After' || echo 'the web tasks'))"
+    fi
     fresh=$(servers)
     # keep the last known servers while the name does not resolve (a DNS hiccup is no reason for 502s)
     if [ -n "$fresh" ] && [ "$fresh" != "$current" ]; then

@@ -91,6 +91,10 @@ if ! flock -n 9; then
 fi
 
 [ "$(hostname)" = "$PG_NAME" ] || log "WARNING: hostname $(hostname) != PG_NAME $PG_NAME (set hostname: $PG_NAME in the stack)"
+# pgBackRest: its config (repository, TLS server), then its TLS server for the backup service, kept running
+# next to Patroni (fd 9 closed: the volume lock stays Patroni's alone)
+/usr/local/bin/pg-backup-config pg
+( while true; do pgbackrest server --log-level-console=warn; sleep 5; done ) 9>&- &
 /usr/local/bin/pg-patroni-config "$PATRONI_CONFIG"
 log "starting patroni (scope $PG_SCOPE, etcd $PG_ETCD_HOSTS)"
 exec patroni "$PATRONI_CONFIG"

@@ -111,6 +111,13 @@ config = {
     "watchdog": {"mode": "off"},  # no /dev/watchdog in a container
 }
 
+# pgBackRest (pgbackup.py, also the backup image's): WAL archiving from every member into the S3 repository, and
+# the restore bootstrap when `inv restore` left a request in this member's volume and its data dir is empty.
+sys.path.insert(0, "/usr/local/lib/pxc")
+import pgbackup  # noqa: E402
+
+pgbackup.patroni_settings(config)
+
 path = sys.argv[1]
 tmp = path + ".tmp"
 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

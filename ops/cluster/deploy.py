@@ -7,17 +7,33 @@ import socket
 import time
 from secrets import token_urlsafe
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..builders import docker as commands, stack as S
+from ..builders import audit as A, docker as commands, stack as S
 from ..core.errors import OpsError, RemoteError
 from ..core.files import private_dir, read_text, write_private
 from ..core.output import MASKER, say
 from ..core.remote import Remote
 from ..core.retry import delays, poll
 from ..facts import stack as F
-from . import images, secrets, stackconfig
+from . import images, mail, rolling, secrets, stackconfig
+from .containers import in_one
 from .swarm import swarm_facts
+
+STACK_FILE = Path(__file__).resolve().parents[2] / "stack" / "pretix.yml"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How many pretix web and worker replicas run (a deploy keeps what `inv scale` set unless told)."""
+    web: int = 2
+    workers: int = 2
+
+
+def operator() -> str:
+    """Who runs this task: the local user@host (the deploy lock's owner, the audit log's `who`)."""
+    return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def first_manager(remote: Remote):
@@ -38,7 +54,7 @@ def lock_scope(cl) -> str:
 @contextmanager
 def deploy_lock(remote: Remote, node, stack: str):
     """stack: the lock's scope (lock_scope(cluster))."""
-    owner = f"{getpass.getuser()}@{socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+    owner = f"{operator()} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
     if not remote.run(node, S.lock_acquire(stack, owner), echo=False).ok:
         held = remote.run(node, S.lock_owner(stack), echo=False).stdout.strip() or "unknown"
         raise OpsError(f"deploy lock {S.lock_dir(stack)} on {node.name} is held by {held}: wait for that deploy, "
@@ -60,7 +76,10 @@ def require_images(remote: Remote, cl, tags: dict, explicit: str | None) -> None
 
 def ensure_secrets(remote: Remote, mgr, cl, state: Path, rotate=()) -> dict:
     values, generated = secrets.load_values(state, tuple(rotate))
-    all_values = secrets.with_config(values, cl.public_url)
+    try:
+        all_values = secrets.with_config(values, cl.public_url, cl.mail, mail.relay_password(cl, state))
+    except ValueError as exc:
+        raise OpsError(f"pretix.cfg: {exc} (see the mail section of {cl.path})") from None
     names = secrets.names(all_values)
     existing = set(remote.check(mgr, S.secret_ls(), echo=False).stdout.split())
     for key, name in names.items():
@@ -84,6 +103,51 @@ def ensure_placement(remote: Remote, mgr, cl) -> list[str]:
         remote.check(mgr, commands.node_label_add(ids[node], labels))
         changes.append(f"{node}: {', '.join(labels)}")
     return changes
+
+
+def current_shape(remote: Remote, mgr, stack: str) -> Shape | None:
+    """The replicas the running stack has (None when it is not deployed)."""
+    rows = F.parse_service_ls(remote.check(mgr, S.service_ls(stack), echo=False).stdout)
+    desired = {s.short: s.desired for s in rows}
+    if "web" not in desired:
+        return None
+    return Shape(max(1, desired["web"]), max(1, desired.get("worker", 2)))
+
+
+def prepare(remote: Remote, mgr, cl, state: Path, tags: dict, explicit: str | None = None, rotate=()) -> dict:
+    """Everything before `stack deploy`: images in the registry, secrets, node labels, the maintenance folder on
+    every node, data-tier members rolled one at a time. Returns the secret names."""
+    require_images(remote, cl, tags, explicit)
+    names = ensure_secrets(remote, mgr, cl, state, rotate)
+    for line in ensure_placement(remote, mgr, cl):
+        say(f"  label {line}")
+    folders = remote.run_all(cl.nodes, A.maintenance_prepare(lock_scope(cl)), timeout=30, echo=False)
+    for r in (r for r in folders.values() if not r.ok):
+        say(f"  warning: no maintenance folder on {r.node} ({r.describe()}): nginx cannot start there until a deploy "
+            f"reaches it")
+    for member in rolling.roll(remote, mgr, cl, tags):
+        say(f"  rolled {member} (one member at a time, the leader last)")
+    return names
+
+
+def apply(remote: Remote, mgr, cl, tags: dict, names: dict, shape: Shape) -> list[str]:
+    """`docker stack deploy` with these images and replicas; the services whose spec changed."""
+    env = {**stackconfig.stack_env(cl.registry, tags, names, shape.web, shape.workers, 80, len(cl.nodes)),
+           "MAINTENANCE_DIR": A.maintenance_dir(lock_scope(cl))}
+    changed = stack_deploy(remote, mgr, cl, STACK_FILE, env)
+    say(f"  services changed: {', '.join(changed) if changed else 'none (nothing to do)'}")
+    return changed
+
+
+def deploy_stack(remote: Remote, mgr, cl, state: Path, tags: dict, shape: Shape, timeout: float,
+                 explicit: str | None = None, rotate=()) -> float:
+    """The whole deploy under a held lock: prepare, stack deploy, wait until converged, the admin password.
+    Returns the seconds convergence took."""
+    names = prepare(remote, mgr, cl, state, tags, explicit, rotate)
+    changed = apply(remote, mgr, cl, tags, names, shape)
+    took = wait_converged(remote, mgr, cl.stack, float(timeout), changed)
+    say(f"  {replace_default_admin(remote, cl, state / 'shop' / 'admin_password')}")
+    return took
 
 
 def service_specs(remote: Remote, mgr, stack: str) -> dict:
@@ -159,16 +223,14 @@ def replace_default_admin(remote: Remote, cl, password_file: Path) -> str:
         private_dir(password_file.parent)
         write_private(password_file, password + "\n")  # kept before it is used: never lost
     MASKER.add(password)
-    for node in cl.nodes:
-        r = remote.run(node, S.admin_password_reset(cl.stack), stdin=password + "\n", echo=False, timeout=120)
-        if r.exit_code == S.NOT_HERE:
-            continue
-        if not r.ok:
-            raise OpsError(f"could not replace pretix's default admin password: {r.describe()}")
-        done = r.stdout.strip().splitlines()[-1:] == ["replaced"]
-        return f"replaced pretix's default admin password (kept 0600 in {password_file})" if done else \
-            "pretix's admin password is not the default: nothing to do"
-    raise OpsError("no web container answers: cannot check pretix's default admin password (`inv status`)")
+    r = in_one(remote, cl, "web", S.ADMIN_RESET_INNER, stdin=password + "\n")
+    if r is None or r.error:
+        raise OpsError("no web container answers: cannot check pretix's default admin password (`inv status`)")
+    if not r.ok:
+        raise OpsError(f"could not replace pretix's default admin password: {r.describe()}")
+    done = r.stdout.strip().splitlines()[-1:] == ["replaced"]
+    return f"replaced pretix's default admin password (kept 0600 in {password_file})" if done else \
+        "pretix's admin password is not the default: nothing to do"
 
 
 def remove_stack(remote: Remote, mgr, cl, volumes: bool) -> None:

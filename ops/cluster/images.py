@@ -22,6 +22,23 @@ IMAGES_DIR = Path(__file__).resolve().parents[2] / "images"
 REPO = "pretix-cluster"
 AUTO_CA = "/usr/local/share/ca-certificates/*.crt"
 _FROM_ARG = re.compile(r"^ARG\s+([A-Z0-9_]+)_IMAGE\b", re.M)
+# A tag ending in -<image><version> pins that version: images whose Dockerfile declares ARG <IMAGE>_VERSION get it
+# as a build argument (`inv upgrade --pretix 2026.8.0` builds pretix:<content tag>-pretix2026.8.0).
+_VERSION_SUFFIX = re.compile(r"-([a-z][a-z0-9-]*?)([0-9][0-9A-Za-z.]*)$")
+
+
+def version_suffix(image: str, version: str) -> str:
+    return f"-{image}{version}"
+
+
+def version_args(name: str, tag: str, images_dir: Path = IMAGES_DIR) -> list[str]:
+    """The version build argument a tag pins for this image (nothing when its Dockerfile does not declare it)."""
+    m = _VERSION_SUFFIX.search(tag)
+    if not m:
+        return []
+    arg = m.group(1).upper().replace("-", "_") + "_VERSION"
+    declared = re.search(rf"^ARG\s+{arg}\b", (images_dir / name / "Dockerfile").read_text(), re.M)
+    return ["--build-arg", f"{arg}={m.group(2)}"] if declared else []
 
 
 def image_ref(cluster: Cluster, name: str, tag: str) -> str:
@@ -149,6 +166,7 @@ def build_command(cluster: Cluster, name: str, tags: dict, context_dir: str, no_
     if cluster.proxy:
         for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
             args += ["--build-arg", f"{var}={cluster.proxy}"]
+    args += version_args(name, tags[name], images_dir)
     if no_cache:
         args.append("--no-cache")
     args += ["--tag", image_ref(cluster, name, tags[name]), context_dir]

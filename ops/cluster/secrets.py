@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..core.errors import OpsError
 from ..core.files import write_private
+from ..core.inventory import Mail
 from ..core.output import MASKER
 from . import stackconfig
 
@@ -30,8 +31,8 @@ def load_values(state: Path, rotate: tuple[str, ...] = ()) -> tuple[dict, list[s
     return values, changed
 
 
-def with_config(values: dict, public_url: str) -> dict:
-    cfg = stackconfig.render_pretix_cfg(values, public_url)
+def with_config(values: dict, public_url: str, mail: Mail = Mail(), mail_password: str | None = None) -> dict:
+    cfg = stackconfig.render_pretix_cfg(values, public_url, mail=mail, mail_password=mail_password)
     return {**values, "pretix_cfg": cfg}
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets as _secrets
 
+from . import tls
+
+from ..core.inventory import Mail
+
 #: Keys of the Docker secrets the stack uses (``/run/secrets/<key>`` inside the containers).
 SECRET_KEYS = (
     "pg_superuser_password",      # postgres: Patroni's superuser, never given to a proxy
@@ -15,6 +19,11 @@ SECRET_KEYS = (
     "redis_password",             # Redis and Sentinel require it
     "django_secret",
     "pretix_cfg",
+    # backups and shared media (object store, pgBackRest); TLS values are base64url PEM (ops/cluster/tls.py)
+    "s3_backup_secret",           # S3 identity pxc-backup: the object store's admin (pgBackRest, media snapshots)
+    "s3_media_secret",            # S3 identity pxc-media: pretix's media bucket only, never the backups
+    "backup_tls_ca",              # CA of the backup path's TLS (S3 over HTTPS, pgBackRest TLS servers)
+    "backup_tls",                 # key + certificate of s3, pg1..3 and the pgBackRest client (never given to pretix)
 )
 
 #: Placement: each PostgreSQL and Redis member gets a label of its own, spread over the nodes.
@@ -33,12 +42,36 @@ REDIS_DB_CELERY_BROKER = 2
 
 def generate_secrets() -> dict[str, str]:
     """Random values for every secret key except ``pretix_cfg`` (rendered from these)."""
-    values = {key: _secrets.token_urlsafe(24) for key in SECRET_KEYS if key not in ("django_secret", "pretix_cfg")}
-    return {**values, "django_secret": _secrets.token_urlsafe(50)}
+    special = ("django_secret", "pretix_cfg", "backup_tls_ca", "backup_tls")
+    values = {key: _secrets.token_urlsafe(24) for key in SECRET_KEYS if key not in special}
+    ca, bundle = tls.backup_tls()
+    return {**values, "django_secret": _secrets.token_urlsafe(50), "backup_tls_ca": tls.encode(ca),
+            "backup_tls": tls.encode(bundle)}
 
 
-def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_MAIL_FROM) -> str:
-    """pretix.cfg for the stack: DB via pg-proxy, Redis/Celery via redis-proxy (password), SMTP via mail."""
+def render_mail(mail: Mail, password: str | None = None, mail_from: str = DEFAULT_MAIL_FROM) -> str:
+    """pretix.cfg's [mail] section: the inventory's relay (default: the stack's sink `mail`), its password (from
+    the operator's state dir) only inside this file, which is itself a Docker secret."""
+    if mail.user and not password:
+        raise ValueError(f"mail.user {mail.user!r} needs the relay's password")
+    for what, value in (("mail password", password), ("mail user", mail.user), ("mail host", mail.host)):
+        if value is not None and (value != value.strip() or "\n" in value or "\r" in value or not value):
+            raise ValueError(f"the {what} must be one line without surrounding spaces")
+    auth = f"user={mail.user}\npassword={password}\n" if mail.user else ""
+    return (
+        "[mail]\n"
+        f"from={mail.sender or mail_from}\n"
+        f"host={mail.host}\n"
+        f"port={int(mail.port)}\n"
+        f"{auth}"
+        f"tls={'on' if mail.tls else 'off'}\n"
+        f"ssl={'on' if mail.ssl else 'off'}\n"
+    )
+
+
+def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_MAIL_FROM, mail: Mail = Mail(),
+                      mail_password: str | None = None) -> str:
+    """pretix.cfg for the stack: DB via pg-proxy, Redis/Celery via redis-proxy (password), SMTP via the relay."""
     for key in ("pg_pretix_password", "redis_password", "django_secret"):
         value = secrets.get(key)
         if not value:
@@ -71,12 +104,7 @@ def render_pretix_cfg(secrets: dict, public_url: str, mail_from: str = DEFAULT_M
         "port=5432\n"
         "disable_server_side_cursors=on\n"   # PgBouncer pools per transaction
         "\n"
-        "[mail]\n"
-        f"from={mail_from}\n"
-        "host=mail\n"
-        "port=25\n"
-        "tls=off\n"
-        "ssl=off\n"
+        f"{render_mail(mail, mail_password, mail_from)}"
         "\n"
         "[redis]\n"
         f"location=redis://redis-proxy:6379/{REDIS_DB_CACHE}\n"

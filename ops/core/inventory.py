@@ -10,11 +10,14 @@ import yaml
 from .errors import InventoryError
 from .yamlfile import parse_yaml
 
-TOP_KEYS = {"name", "stack", "registry", "public_url", "base_image", "build_node", "jump", "proxy", "ssh", "nodes"}
+TOP_KEYS = {"name", "stack", "registry", "public_url", "base_image", "build_node", "jump", "proxy", "ssh", "nodes",
+            "mail"}
 REQUIRED_TOP = ("registry", "nodes")
 SSH_KEYS = {"user", "port", "key_file", "known_hosts", "connect_timeout"}
 NODE_KEYS = {"name", "address", "port", "user", "key_file", "role", "labels"}
 JUMP_KEYS = {"proxy_command", "host", "port", "user", "key_file"}
+MAIL_KEYS = {"host", "port", "tls", "ssl", "user", "from"}
+MAIL_PASSWORD_FILE = "mail_password"   # in the cluster's state dir (0600): the relay's password, never in a file here
 ROLES = ("manager", "worker")
 DEBOOTSTRAP = "debootstrap"
 
@@ -28,6 +31,22 @@ class Jump:
     port: int = 22
     user: str = "root"
     key_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Mail:
+    """The SMTP relay pretix sends through; the default is the stack's own mail sink (service `mail`, the lab's)."""
+
+    host: str = "mail"
+    port: int = 25
+    tls: bool = False            # STARTTLS after connecting
+    ssl: bool = False            # TLS from the first byte (usually port 465)
+    user: str | None = None      # its password: <state dir>/mail_password (0600), never in the inventory
+    sender: str | None = None    # the From address (default: the stack's)
+
+    @property
+    def is_sink(self) -> bool:
+        return self.host == "mail" and not self.user
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,7 @@ class Cluster:
     nodes: tuple[Node, ...]
     jump: Jump | None = None
     proxy: str | None = None
+    mail: Mail = Mail()
 
     @property
     def managers(self) -> tuple[Node, ...]:
@@ -119,6 +139,7 @@ def parse_cluster(data, path: str = "<inventory>", default_name: str = "cluster"
         nodes=nodes,
         jump=_jump(data.get("jump"), base_dir),
         proxy=data.get("proxy"),
+        mail=_mail(data.get("mail")),
     )
 
 
@@ -138,6 +159,7 @@ def validate(data, path: str) -> list[str]:
     elif not _readable(_resolve(Path(path).parent, ssh["known_hosts"])):
         p.append(f"{path}: ssh.known_hosts {ssh['known_hosts']!r} is not a readable file")
     p += _validate_jump(data.get("jump"), path)
+    p += _validate_mail(data.get("mail"), path)
     nodes = data.get("nodes")
     if "nodes" in data:
         p += _validate_nodes(nodes, ssh, path)
@@ -201,6 +223,35 @@ def _validate_jump(jump, path: str) -> list[str]:
     return p
 
 
+def _validate_mail(mail, path: str) -> list[str]:
+    if mail is None:
+        return []
+    if not isinstance(mail, dict):
+        return [f"{path}: 'mail' must be a mapping (host, port, tls, ssl, user, from)"]
+    if "password" in mail:
+        return [f"{path}: mail.password must not be in the inventory: put the relay's password in the cluster's "
+                f"state dir as {MAIL_PASSWORD_FILE} (mode 0600); deploy turns it into a Docker secret"]
+    p = _unknown_keys(mail, MAIL_KEYS, path, "mail")
+    if not isinstance(mail.get("host"), str) or not mail.get("host"):
+        p.append(f"{path}: mail.host is missing (the SMTP relay's host name)")
+    port = mail.get("port", 25)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        p.append(f"{path}: mail.port {port!r} is not a TCP port")
+    for key in ("tls", "ssl"):
+        if not isinstance(mail.get(key, False), bool):
+            p.append(f"{path}: mail.{key} must be true or false, not {mail[key]!r}")
+    if mail.get("tls") is True and mail.get("ssl") is True:
+        p.append(f"{path}: mail.tls (STARTTLS) and mail.ssl (TLS from the start, port 465) exclude each other: "
+                 f"set one")
+    for key in ("user", "from"):
+        value = mail.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip() or "\n" in value):
+            p.append(f"{path}: mail.{key} must be a one-line string")
+    if isinstance(mail.get("from"), str) and "@" not in mail["from"]:
+        p.append(f"{path}: mail.from {mail['from']!r} is not an email address")
+    return p
+
+
 def _unknown_keys(mapping: dict, allowed: set, path: str, where: str) -> list[str]:
     return [
         f"{path}: unknown key {k!r} in {where} (allowed: {', '.join(sorted(allowed))})"
@@ -232,6 +283,13 @@ def _jump(raw, base_dir: Path) -> Jump | None:
         user=raw.get("user", "root"),
         key_file=_resolve(base_dir, key) if key else None,
     )
+
+
+def _mail(raw) -> Mail:
+    if not raw:
+        return Mail()
+    return Mail(host=raw["host"], port=int(raw.get("port", 25)), tls=bool(raw.get("tls", False)),
+                ssl=bool(raw.get("ssl", False)), user=raw.get("user"), sender=raw.get("from"))
 
 
 def _resolve(base_dir: Path, p: str) -> str:

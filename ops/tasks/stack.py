@@ -1,7 +1,6 @@
 """`inv deploy`, `status`, `logs`, `scale`, `destroy`, `unlock`: the pretix stack on the swarm."""
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -9,52 +8,54 @@ from invoke import Collection
 from invoke.exceptions import Exit
 
 from ..builders import stack as S
-from ..cluster import deploy as D, images, rolling, stackconfig, status as ST
+from ..cluster import audit, deploy as D, history, images, maintenance, migrations, stackconfig, status as ST
 from ..cluster.build import recorded_tags
+from ..cluster.upgrade import guard_schema
 from ..core.errors import OpsError
 from ..core.output import say
 from ..core.remote import Remote
-from ..facts import stack as F
-from .context import HELP, PROJECT, expected_errors, load, state_dir, task
-
-STACK_FILE = PROJECT / "stack" / "pretix.yml"
+from ..facts import audit as AF, stack as F
+from ..facts.pretix import new_migrations
+from .audited import audited, note
+from .context import HELP, expected_errors, load, state_dir, task
 
 
 @task(help={
     "tag": "deploy this tag for every image (default: what the last `inv build` pushed, per image)",
-    "web": "number of pretix web replicas (default 2)",
-    "workers": "number of Celery worker replicas (default 2: one node may die)",
+    "web": "number of pretix web replicas (default: what runs now, else 2)",
+    "workers": "number of Celery worker replicas (default: what runs now, else 2: one node may die)",
     "rotate": "regenerate this secret before deploying (only django_secret)",
     "timeout": "seconds to wait for every service to be healthy (default 900)",
     "cluster": HELP["cluster"],
 })
+@audited
 @expected_errors
-def deploy(c, tag=None, web=2, workers=2, rotate=None, timeout=900, cluster=None):
+def deploy(c, tag=None, web=None, workers=None, rotate=None, timeout=900, cluster=None):
     """Deploy the stack: lock, secrets, node labels, stack deploy, migrations once, wait until healthy."""
     cl = load(c, cluster)
     state = state_dir(c, cl.name)
     tags = images.tags_for(tag, recorded_tags(state))
-    started = time.monotonic()
+    note(tags=tags)
+    started = time.time()
     with Remote(cl, echo=False) as remote:
         mgr = D.first_manager(remote)
         with D.deploy_lock(remote, mgr, D.lock_scope(cl)):
             say(f"deploy: {cl.stack} to {cl.name} via {mgr.name}: " + ", ".join(f"{n}:{t}" for n, t in tags.items()))
-            D.require_images(remote, cl, tags, tag)
-            names = D.ensure_secrets(remote, mgr, cl, state, (rotate,) if rotate else ())
-            for line in D.ensure_placement(remote, mgr, cl):
-                say(f"  label {line}")
-            env = stackconfig.stack_env(cl.registry, tags, names, int(web), int(workers), 80, len(cl.nodes))
-            for member in rolling.roll(remote, mgr, cl, tags):
-                say(f"  rolled {member} (one member at a time, the leader last)")
-            changed = D.stack_deploy(remote, mgr, cl, STACK_FILE, env)
-            say(f"  services changed: {', '.join(changed) if changed else 'none (nothing to do)'}")
-            took = D.wait_converged(remote, mgr, cl.stack, float(timeout), changed)
-            say(f"  {D.replace_default_admin(remote, cl, state / 'shop' / 'admin_password')}")
-    (state / "deployed_tags.json").write_text(json.dumps(tags, indent=2) + "\n")
-    say(f"deploy: healthy after {time.monotonic() - started:.0f}s (converged in {took:.0f}s). Shop: {cl.public_url}")
+            now = D.current_shape(remote, mgr, cl.stack) or D.Shape()
+            shape = D.Shape(int(web or now.web), int(workers or now.workers))
+            before = migrations.applied(remote, cl)
+            if before and tags.get("pretix") != history.deployed(state).get("pretix"):
+                ref = images.image_ref(cl, "pretix", tags["pretix"])
+                guard_schema(ref, before, migrations.shipped(remote, cl, ref))   # never older code than the schema
+            took = D.deploy_stack(remote, mgr, cl, state, tags, shape, float(timeout), tag, (rotate,) if rotate else ())
+            after = migrations.applied(remote, cl)
+    history.record(state, "deploy", tags, started, before, after)
+    note(migrations_ran=len(new_migrations(after or [], before or [])))
+    say(f"deploy: healthy after {time.time() - started:.0f}s (converged in {took:.0f}s). Shop: {cl.public_url}")
 
 
 @task(help={"cluster": HELP["cluster"]})
+@audited
 @expected_errors
 def unlock(c, cluster=None):
     """Remove a stale deploy lock (after an interrupted deploy)."""
@@ -79,12 +80,16 @@ def logs(c, service, follow=False, tail=50, cluster=None):
 
 
 @task(positional=["assignment"], help={"assignment": "SERVICE=N, e.g. web=4", "cluster": HELP["cluster"]})
+@audited
 @expected_errors
 def scale(c, assignment, cluster=None):
     """Scale a service (web=N, worker=N); nginx picks new web replicas up by DNS, no restart."""
     name, _, n = assignment.partition("=")
     if not n.isdigit() or name not in ("web", "worker"):
         raise OpsError(f"expected web=N or worker=N, got {assignment!r} (pg, redis and cron have fixed counts)")
+    if int(n) < 1:
+        raise OpsError(f"{name}=0 would stop every {name} task: scale to 1 or more (to stop the shop, "
+                       f"`inv maintenance --on`)")
     cl = load(c, cluster)
     with Remote(cl) as remote:
         mgr = D.first_manager(remote)
@@ -96,6 +101,7 @@ def scale(c, assignment, cluster=None):
 
 @task(help={"volumes": "also delete the stack's volumes on every node (ALL DATA)",
             "yes": "do not ask for confirmation", "cluster": HELP["cluster"]})
+@audited
 @expected_errors
 def destroy(c, volumes=False, yes=False, cluster=None):
     """Remove the stack (keeps volumes and secrets unless --volumes)."""
@@ -117,23 +123,40 @@ def destroy(c, volumes=False, yes=False, cluster=None):
 @task(help={"cluster": HELP["cluster"]})
 @expected_errors
 def status(c, cluster=None):
-    """One screen: services (desired/running and nodes), PostgreSQL primary + lag, Redis master, URL."""
+    """One screen: services, PostgreSQL primary + lag, Redis master, the last deploy, the deploy lock, URL."""
     cl = load(c, cluster)
-    deployed = state_dir(c, cl.name) / "deployed_tags.json"
+    deployed = history.deployed(state_dir(c, cl.name))
     with Remote(cl, echo=False) as remote:
         services, tasks = D.snapshot(remote, D.first_manager(remote), cl.stack)
         if not services:
             raise OpsError(f"stack {cl.stack} is not deployed on {cl.name}: run `inv deploy --cluster {cl.name}`")
         say(f"stack {cl.stack} on {cl.name}: {cl.public_url}")
-        if deployed.exists():
-            say("  images: " + ", ".join(f"{n}:{t}" for n, t in json.loads(deployed.read_text()).items()))
+        if deployed:
+            say("  images: " + ", ".join(f"{n}:{t}" for n, t in deployed.items()))
         for line in ST.service_lines(services, tasks):
             say(line)
         done, pending = F.converged(services, tasks, cl.stack)
         say("  " + ST.database_line(remote, cl))
         say("  " + ST.etcd_line(remote, cl))
         say("  " + ST.redis_line(remote, cl))
+        for line in audit.status_lines(remote, cl) + [maintenance.status_line(remote, cl)]:
+            say("  " + line)
         say(f"  converged: {'yes' if done else 'no: ' + ', '.join(pending)}")
 
 
+@task(help={"limit": "show the newest N entries (default 20)", "cluster": HELP["cluster"]})
+@expected_errors
+def history_(c, limit=20, cluster=None):
+    """The audit log: every mutating task (who, when, what, images, result), newest first, from all managers."""
+    cl = load(c, cluster)
+    with Remote(cl, echo=False) as remote:
+        entries, silent = audit.read(remote, cl)
+    shown = entries[:int(limit)]
+    say(f"history of {cl.stack} on {cl.name}: {len(shown)} of {len(entries)} entries, newest first"
+        + (f" (no answer from {', '.join(silent)})" if silent else ""))
+    for line in AF.history_lines(shown) or ["  (empty: no mutating task has run since the audit log exists)"]:
+        say(line)
+
+
 ns = Collection(deploy, status, logs, scale, destroy, unlock)
+ns.add_task(history_, name="history")

@@ -1,0 +1,62 @@
+"""pretix's settings for the cluster: pretix.settings, with media files in the object store (S3, django-storages).
+
+Every web replica and worker on every node reads and writes the same bucket, so a ticket PDF a worker rendered
+on one node downloads through any web replica, also once that node is gone (each object lives on two nodes).
+Without PXC_MEDIA_S3_ENDPOINT nothing changes (pretix's local /data/media, e.g. `inv bench --baseline`).
+
+Environment: PXC_MEDIA_S3_ENDPOINT (https://s3:8443), PXC_MEDIA_S3_BUCKET (pretix-media), PXC_MEDIA_S3_ACCESS_KEY
+(pxc-media), PXC_MEDIA_S3_SECRET_FILE (/run/secrets/s3_media_secret), PXC_MEDIA_S3_CA_FILE
+(/run/secrets/backup_tls_ca: base64url PEM, decoded once to /tmp/pretix-cluster/s3-ca.pem).
+Public media (logos, ...) keep their URLs /media/<key> on the shop's host: the entry point proxies them to the
+bucket. Private files (cached tickets, invoices, uploads of answers) are only streamed by pretix itself.
+"""
+import base64
+import os
+from urllib.parse import urlparse
+
+from pretix.settings import *  # noqa: F401,F403 - this module is pretix.settings plus the overrides below
+from pretix.settings import MEDIA_URL, SITE_URL, STORAGES
+
+_ENDPOINT = os.environ.get("PXC_MEDIA_S3_ENDPOINT", "")
+
+
+def _ca_file(src: str, dest: str = "/tmp/pretix-cluster/s3-ca.pem") -> str:
+    """The CA of the object store's certificate as a PEM file (the secret holds it base64url-encoded)."""
+    with open(src) as f:
+        value = f.read().strip()
+    pem = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    if not os.path.exists(dest) or open(dest, "rb").read() != pem:
+        tmp = f"{dest}.{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(pem)
+        os.replace(tmp, dest)
+    return dest
+
+
+if _ENDPOINT:
+    with open(os.environ.get("PXC_MEDIA_S3_SECRET_FILE", "/run/secrets/s3_media_secret")) as _f:
+        _secret = _f.read().strip()
+    _site = urlparse(SITE_URL)
+    STORAGES = {
+        **STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "endpoint_url": _ENDPOINT,
+                "bucket_name": os.environ.get("PXC_MEDIA_S3_BUCKET", "pretix-media"),
+                "access_key": os.environ.get("PXC_MEDIA_S3_ACCESS_KEY", "pxc-media"),
+                "secret_key": _secret,
+                "region_name": "us-east-1",
+                "addressing_style": "path",
+                "signature_version": "s3v4",
+                "verify": _ca_file(os.environ.get("PXC_MEDIA_S3_CA_FILE", "/run/secrets/backup_tls_ca")),
+                "file_overwrite": False,        # like FileSystemStorage: a taken name gets a suffix
+                "default_acl": None,
+                "querystring_auth": False,      # public URLs stay /media/<key> on the shop's own host
+                "custom_domain": f"{_site.netloc}{MEDIA_URL.rstrip('/')}",
+                "url_protocol": f"{_site.scheme}:",
+            },
+        },
+    }
+    del _f, _secret, _site
