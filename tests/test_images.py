@@ -109,3 +109,12 @@ def test_base_mirror_is_read_from_apt_sources_not_hard_coded():
     assert parse_mirror("Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n") == \
         "http://mirror.example/debian"
     assert parse_mirror("deb [arch=amd64] http://m.example/debian bookworm main\n") == "http://m.example/debian"
+
+
+def test_build_waves_run_independent_images_together():
+    from ops.cluster.build import waves
+    deps = {"nginx": ("pretix",), "pretix": (), "redis": (), "etcd": ()}
+    assert waves(["etcd", "pretix", "redis", "nginx"], deps) == [["etcd", "pretix", "redis"], ["nginx"]]
+    assert waves(["nginx"], deps) == [["nginx"]]        # --only nginx: pretix is already in the registry
+    with pytest.raises(OpsError, match="built from each other"):
+        waves(["a", "b"], {"a": ("b",), "b": ("a",)})

@@ -4,7 +4,8 @@
 #   worker   wait for DB + Redis + migrations, run a celery worker consuming all pretix queues
 #   cron     wait for DB + Redis + migrations, run `pretix runperiodic` every CRON_INTERVAL seconds under a
 #            lease in Redis (pretix-cron.py), so two crons (a partitioned node's and its replacement) never overlap
-#   migrate  wait for DB + Redis, run `pretix migrate --noinput` once and exit
+#   migrate  wait for DB + Redis; an empty database gets the schema snapshot made at build time; then
+#            `pretix migrate --noinput` (nothing left to do after a snapshot) once, and exit
 #   shell    `python -m pretix shell [args]` (e.g. shell -c "...")
 #   manage   `python -m pretix <command> [args]` (any Django/pretix management command)
 #   standalone  pretix's official small-scale shape in one container (`inv bench --baseline`): migrate if
@@ -78,8 +79,14 @@ case "$MODE" in
         ;;
     migrate)
         check_config; wait_deps
-        log "running migrate"
         t0=$(date +%s)
+        rc=0; python /usr/local/lib/pretix-cluster/pretix-schema-load.py || rc=$?
+        case $rc in
+            0) log "empty database: loaded the schema snapshot made at build time in $(( $(date +%s) - t0 ))s" ;;
+            3) ;;  # the database has a schema already
+            *) log "ERROR: could not load the schema snapshot"; exit 1 ;;
+        esac
+        log "running migrate"
         python -m pretix migrate --noinput "$@"
         log "migrate finished in $(( $(date +%s) - t0 ))s"
         ;;
