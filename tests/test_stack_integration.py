@@ -137,3 +137,15 @@ def test_registry_down_is_named(stack):
                                     "(lab: `inv lab.up`) or fix `registry:` in " + str(stack["dir"] / "stacktest.yaml"))
     finally:
         sinv("lab.up")
+
+
+def test_security_hardening(stack):
+    """Replication user not a superuser, proxies hold no superuser password, no stats page, XFF = real peer."""
+    out = on_node("pg1", "psql -h /var/run/postgresql -U postgres -XtAc \"select rolname, rolsuper, rolreplication "
+                         "from pg_roles where rolname in ('replicator', 'pretix') order by 1\"")
+    assert "pretix|f|f" in out and "replicator|f|t" in out, out
+    for proxy in ("pg-proxy", "redis-proxy"):
+        assert "pg_superuser_password" not in on_node(proxy, "ls /run/secrets")
+        assert "stats enable" not in on_node(proxy, "cat /run/haproxy/haproxy.cfg")
+    conf = on_node("nginx", "nginx -T 2>/dev/null")
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf and "proxy_add_x_forwarded_for" not in conf
