@@ -131,8 +131,9 @@ auth_file = /run/haproxy/userlist.txt
 pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = $PG_POOL_SIZE
-; a failed server login (no primary yet) is retried after 1 s; waiting transactions stay queued
-server_login_retry = 1
+; no primary yet: retry the server login at once, keep the clients' transactions queued (with a retry
+; interval, PgBouncer 1.18 refuses new clients during that interval instead of queueing them)
+server_login_retry = 0
 server_connect_timeout = 3
 query_wait_timeout = $PG_QUERY_WAIT
 server_lifetime = 600
