@@ -63,7 +63,7 @@ case "$MODE" in
         exec gunicorn pretix.wsgi --name pretix \
             --bind 0.0.0.0:8000 --workers "$GUNICORN_WORKERS" \
             --timeout "$GUNICORN_TIMEOUT" --graceful-timeout 20 \
-            --max-requests 1200 --max-requests-jitter 50 \
+            --max-requests 5000 --max-requests-jitter 500 \
             --forwarded-allow-ips '*' --control-socket /tmp/gunicorn.ctl --log-level info "$@"
         ;;
     worker)

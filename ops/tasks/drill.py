@@ -62,46 +62,30 @@ def drill_faults(c, names, runs=1, buyers=6, fault_at=30, after=75, seed=None, c
     say(f"drills passed: {', '.join(names)} x {runs}")
 
 
-@task(help=FLAGS)
-@expected_errors
-def db(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
-    """Drill: the PostgreSQL leader's container killed under purchase load (goal: recovery within 10 s)."""
-    drill_faults(c, ["db"], runs, buyers, fault_at, after, seed, cluster)
+def fault_task(name: str, doc: str, node_fault: bool = False):
+    """An `inv drill.<name>` task (invoke reads its flags from the signature, so two signatures)."""
+    if node_fault:
+        def body(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None, node=None, seconds=None):
+            drill_faults(c, [name], runs, buyers, fault_at, after, seed, cluster, node, seconds)
+    else:
+        def body(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
+            drill_faults(c, [name], runs, buyers, fault_at, after, seed, cluster)
+    body.__name__, body.__doc__ = name, doc
+    return task(name=name, help=NODE_FLAGS if node_fault else FLAGS)(expected_errors(body))
 
 
-@task(help=FLAGS)
-@expected_errors
-def redis(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
-    """Drill: the Redis master's container killed under purchase load (goal: recovery within 5 s)."""
-    drill_faults(c, ["redis"], runs, buyers, fault_at, after, seed, cluster)
-
-
-@task(help=FLAGS)
-@expected_errors
-def web(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
-    """Drill: a web task's container killed under purchase load (goal: only purchases in flight fail)."""
-    drill_faults(c, ["web"], runs, buyers, fault_at, after, seed, cluster)
-
-
-@task(help=FLAGS)
-@expected_errors
-def worker(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
-    """Drill: a worker task's container killed under purchase load (goal: only purchases in flight fail)."""
-    drill_faults(c, ["worker"], runs, buyers, fault_at, after, seed, cluster)
-
-
-@task(help=NODE_FLAGS)
-@expected_errors
-def partition(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None, node=None, seconds=None):
-    """Drill (lab): a node cut off the network for 45 s under purchase load (goal: sales again within 30 s)."""
-    drill_faults(c, ["partition"], runs, buyers, fault_at, after, seed, cluster, node, seconds)
-
-
-@task(help=NODE_FLAGS)
-@expected_errors
-def node(c, runs=1, buyers=6, fault_at=30, after=75, seed=None, cluster=None, node=None, seconds=None):
-    """Drill (lab): a node's dockerd killed, restarted 45 s later, under purchase load (goal: 30 s)."""
-    drill_faults(c, ["node"], runs, buyers, fault_at, after, seed, cluster, node, seconds)
+DRILLS = [
+    fault_task("db", "Drill: the PostgreSQL leader's container killed under purchase load (goal: recovery 10 s)."),
+    fault_task("redis", "Drill: the Redis master's container killed under purchase load (goal: recovery 5 s)."),
+    fault_task("web", "Drill: a web task's container killed under purchase load (goal: only in-flight purchases "
+                      "fail)."),
+    fault_task("worker", "Drill: a worker task's container killed under purchase load (goal: only in-flight "
+                         "purchases fail)."),
+    fault_task("partition", "Drill (lab): a node cut off the network for 45 s under purchase load (goal: sales "
+                            "again within 30 s).", node_fault=True),
+    fault_task("node", "Drill (lab): a node's dockerd killed, restarted 45 s later, under purchase load (goal: "
+                       "30 s).", node_fault=True),
+]
 
 
 @task(help={**FLAGS, "kind": f"which proxy: {', '.join(F.PROXIES)} or all (default all)"})
@@ -121,4 +105,4 @@ def all_(c, runs=3, buyers=6, fault_at=30, after=75, seed=None, cluster=None):
     drill_faults(c, list(F.ALL), runs, buyers, fault_at, after, seed, cluster)
 
 
-ns = Collection("drill", db, redis, web, worker, proxy, partition, node, all_)
+ns = Collection("drill", proxy, all_, *DRILLS)
