@@ -22,6 +22,8 @@ common() {  # global, defaults, Docker's DNS
 global
     maxconn $PROXY_MAXCONN
     log stdout format raw local0 info
+    # runtime API for a planned switchover (inv failover.redis steers the servers); the container's user only
+    stats socket /run/haproxy/admin.sock mode 600 level admin
 
 defaults
     mode tcp
