@@ -15,11 +15,6 @@ def sinv(*args, **kw):
     return inv(*args, lab=STACK_LAB, **kw)
 
 
-@pytest.fixture(scope="module")
-def seeded(stack):
-    return sinv("quickstart", timeout=900)
-
-
 def test_short_bench_verifies_its_orders_and_writes_the_report(seeded):
     # 1x the peak of a 2,000-ticket sale (4.2/min): 2 buyers at 15 s pacing, no lookers, 40 s
     p = sinv("bench", "--factors", "1", "--duration", "40", "--idle", "5", "--tickets", "2000",

@@ -62,9 +62,12 @@ def test_changed_seed_is_applied(seeded, tmp_path):
     assert "quickstart: no changes" in sinv("quickstart", "--seed", str(path), timeout=900).stdout
 
 
-def test_bad_seed_file_is_one_clear_line(stack, tmp_path):
+def test_bad_seed_file_names_every_problem_at_once(stack, tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("organizer: {slug: demo, name: Demo}\nevent: {slug: conf}\nproducts: []\nquotaz: 1\n")
     p = sinv("quickstart", "--seed", str(path), check=False)
-    assert p.returncode == 1
-    assert len(p.stderr.strip().splitlines()) == 1 and p.stderr.startswith("error: ")
+    assert p.returncode == 1 and p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert lines[0].startswith("error: bad.yaml: ") and all(line.startswith(("error: bad.yaml: ", "bad.yaml: "))
+                                                            for line in lines)
+    assert any("quotaz: unknown key" in line for line in lines) and any("products:" in line for line in lines)

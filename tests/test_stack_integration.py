@@ -26,11 +26,12 @@ def get(path: str, timeout: float = 10) -> tuple[int, str]:
         return e.code, e.read().decode(errors="replace")
 
 
-def on_node(service: str, command: str) -> str:
+def on_node(service: str, command: str, user: str = "") -> str:
     """Run command inside the container of a service, wherever it runs (over SSH, via cluster.run)."""
     inner = command.replace("'", "'\"'\"'")
+    as_user = f"-u {user} " if user else ""
     p = sinv("cluster.run", f"c=$(docker ps -q --filter label=com.docker.swarm.service.name=pretix_{service}"
-                            f" | head -n1); [ -z \"$c\" ] || docker exec $c sh -c '{inner}'", check=False)
+                            f" | head -n1); [ -z \"$c\" ] || docker exec {as_user}$c sh -c '{inner}'", check=False)
     return p.stdout
 
 
@@ -142,7 +143,8 @@ def test_registry_down_is_named(stack):
 def test_security_hardening(stack):
     """Replication user not a superuser, proxies hold no superuser password, no stats page, XFF = real peer."""
     out = on_node("pg1", "psql -h /var/run/postgresql -U postgres -XtAc \"select rolname, rolsuper, rolreplication "
-                         "from pg_roles where rolname in ('replicator', 'pretix') order by 1\"")
+                         "from pg_roles where rolname in ('replicator', 'pretix') order by 1\"",
+                 user="postgres")
     assert "pretix|f|f" in out and "replicator|f|t" in out, out
     for proxy in ("pg-proxy", "redis-proxy"):
         assert "pg_superuser_password" not in on_node(proxy, "ls /run/secrets")

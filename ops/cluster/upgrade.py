@@ -164,4 +164,5 @@ def rollback(remote: Remote, mgr, cl, state: Path, timeout: float) -> tuple[dict
         D.deploy_stack(remote, mgr, cl, state, tags, shape, timeout)
     history.record(state, "rollback", tags, started, applied, migrations.applied(remote, cl),
                    undid=plan.current["id"])
+    record_tags(state, tags)     # a later plain `inv deploy` keeps these, never the images just rolled back
     return tags, time.time() - started

@@ -44,6 +44,7 @@ def deploy(c, tag=None, web=None, workers=None, rotate=None, timeout=900, cluste
             now = D.current_shape(remote, mgr, cl.stack) or D.Shape()
             shape = D.Shape(int(web or now.web), int(workers or now.workers))
             before = migrations.applied(remote, cl)
+            D.require_images(remote, cl, tags, tag)                # a missing image is named before anything runs
             if before and tags.get("pretix") != history.deployed(state).get("pretix"):
                 ref = images.image_ref(cl, "pretix", tags["pretix"])
                 guard_schema(ref, before, migrations.shipped(remote, cl, ref))   # never older code than the schema
