@@ -27,7 +27,7 @@ def test_backup_list_check_and_restore_a_set(seeded):
     assert "backup.check: ok" in sinv("backup.check", timeout=600).stdout
     restored = sinv("restore", "--set", taken.group(1), timeout=1500).stdout
     assert "verification (exactly as recorded): ok" in restored, restored
-    assert re.search(r"restore +ok", sinv("history", "--limit", "3").stdout)
+    assert re.search(r"restore --set \S+ +ok", sinv("history", "--limit", "3").stdout)
 
 
 def test_point_in_time_restore_brings_a_deleted_event_back(seeded):

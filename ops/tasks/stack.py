@@ -14,6 +14,7 @@ from ..cluster.upgrade import guard_schema
 from ..core.errors import OpsError
 from ..core.output import say
 from ..core.remote import Remote
+from ..core.retry import poll
 from ..facts import audit as AF, stack as F
 from ..facts.pretix import new_migrations
 from .audited import audited, note
@@ -97,6 +98,9 @@ def scale(c, assignment, cluster=None):
         remote.check(mgr, S.service_scale(f"{cl.stack}_{name}", int(n), stackconfig.max_per_node(int(n),
                                                                                                   len(cl.nodes))))
         took = D.wait_converged(remote, mgr, cl.stack, 600)
+        if not poll(lambda: all(s.running == int(n) for s in D.snapshot(remote, mgr, cl.stack)[0]
+                                if s.short == name), 120, first=1, cap=5):   # scaled down: the extra ones drain
+            raise OpsError(f"scale: {name} still runs more than {n} tasks after 120 s: `inv status`")
     say(f"scale: {name}={n} converged in {took:.0f}s")
 
 
