@@ -22,6 +22,7 @@ PAUSE_WAIT_S = 10        # transactions in flight must end within this once PgBo
 ROUTE_WAIT_S = 30        # the proxies' health checks see the new primary within this
 WHOLE_WAIT_S = 180       # the old leader rejoins as a standby within this
 REDIS_HOLD_MS = 45000    # writes on the old Redis master wait at most this long (the pause ends by itself)
+DRAIN_CHECKS_S = 3        # redis-proxy checks every 1 s, fall 2: a replica is DOWN within this
 
 
 def pg_members(remote: Remote, cl) -> list[D.Member]:
@@ -135,6 +136,15 @@ def sentinel_failover(remote: Remote, cl, old: str) -> str:
     return new
 
 
+def back_in_service(remote: Remote, cl, server: str) -> None:
+    """Leave maintenance through drain (weight 0, checks running) and only then ready: leaving maintenance marks a
+    server UP at once (HAProxy 2.6), and `balance first` would send clients to the old master before its checks
+    find it is a replica now (seen in the lab: one failed purchase per switchover)."""
+    steer(remote, cl, f"set server {server} state drain")
+    time.sleep(DRAIN_CHECKS_S)
+    steer(remote, cl, f"set server {server} state ready")
+
+
 @contextmanager
 def writes_held(remote: Remote, cl, old: str):
     """Writes on the old master wait (CLIENT PAUSE WRITE, bounded: it ends by itself) and redis-proxy keeps its
@@ -151,8 +161,10 @@ def writes_held(remote: Remote, cl, old: str):
         yield
         demoted = True
     finally:
+        # a demoted old master stays in maintenance until it replicates (see redis()): while the Sentinels convert
+        # it, it may still answer role:master for a moment, and `balance first` would send clients back to it
         steer(remote, cl, f"enable health {backend_old}" + (f"; set server {backend_old} health down" if demoted
-                                                             else "") + f"; set server {backend_old} state ready")
+                                                             else f"; set server {backend_old} state ready"))
         in_one(remote, cl, old, B.REDIS_UNPAUSE)
 
 
@@ -185,8 +197,11 @@ def redis(remote: Remote, cl) -> str:
         via = parse_probe(_every_node(remote, cl, B.each(cl.stack, "redis-proxy", B.REDIS_RUN_ID)))
         return want and via and all(v.split(":", 1)[-1].strip() == want for v in via.values())
 
-    if not poll(served, ROUTE_WAIT_S, first=0.3, cap=1):
-        raise OpsError(f"redis-proxy does not reach {new} after {ROUTE_WAIT_S} s (`inv logs redis-proxy`)")
-    whole = wait_whole(remote, cl, "redis")
+    try:
+        if not poll(served, ROUTE_WAIT_S, first=0.3, cap=1):
+            raise OpsError(f"redis-proxy does not reach {new} after {ROUTE_WAIT_S} s (`inv logs redis-proxy`)")
+        whole = wait_whole(remote, cl, "redis")
+    finally:
+        back_in_service(remote, cl, f"{B.REDIS_BACKEND}/{old}")
     return (f"failover.redis: {new} is the master, serving through redis-proxy after {switched:.1f} s (writes "
             f"waited at most that long); {old} replicates again, cluster whole {whole:.0f} s later")
