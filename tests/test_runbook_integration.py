@@ -2,6 +2,7 @@
 the runbook says it gives; the scale step of the 500/502 entry."""
 import re
 import shlex
+import time
 
 import pytest
 
@@ -40,7 +41,17 @@ def test_every_as_written_command_has_an_expectation():
     assert as_written == sorted(EXPECT)
 
 
+def converged() -> bool:
+    """The cluster whole again after the tests before this one (a failover restarts tasks); bounded."""
+    for _ in range(30):
+        if "converged: yes" in run("inv status").stdout:
+            return True
+        time.sleep(10)
+    return False
+
+
 def test_first_look_and_diagnostics_as_written(seeded):
+    assert converged(), run("inv status").stdout
     for command, pattern in EXPECT.items():
         out = run(command).stdout
         assert re.search(pattern, out), f"{command}:\n{out[-3000:]}"
