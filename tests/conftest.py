@@ -30,9 +30,11 @@ def lab(clusters_dir):
 
 @pytest.fixture(scope="session")
 def stack(clusters_dir):
-    """A deployed stack on its own 3-node lab. The lab keeps its images between runs; the stack and its
+    """A deployed stack on its own 3-node lab, built and deployed from nothing (a cold start); the stack and its
     data are removed at the end."""
     need_root()
+    # from nothing, like a fresh machine: a former run's volumes (kept database, object store) must not leak in
+    inv("lab.down", "--purge", lab=STACK_LAB, check=False, timeout=600)
     inv("lab.up", lab=STACK_LAB)
     build = inv("build", lab=STACK_LAB, timeout=3000)
     deploy = inv("deploy", lab=STACK_LAB, timeout=1800)

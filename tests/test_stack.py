@@ -23,7 +23,8 @@ def test_service_commands():
     assert S.service_scale("pretix_web", 4, 2) == (
         "docker service update --detach --replicas 4 --replicas-max-per-node 2 pretix_web")
     assert S.stack_volumes_rm("pretix") == (
-        "docker volume ls -q --filter label=com.docker.stack.namespace=pretix | xargs -r docker volume rm -f")
+        "docker volume ls -q --filter label=com.docker.stack.namespace=pretix | xargs -r docker volume rm -f "
+        ">/dev/null 2>&1; docker volume ls -q --filter label=com.docker.stack.namespace=pretix")
 
 
 def test_parse_service_ls_captured():

@@ -82,8 +82,13 @@ def stack_containers(stack: str) -> str:
     return docker("ps", "-q", "--filter", f"label=com.docker.stack.namespace={stack}")
 
 
+def stack_volumes(stack: str) -> str:
+    """This node's volumes of the stack (by its label; the object store's volumes are named outside it)."""
+    return docker("volume", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={stack}")
+
+
 def stack_volumes_rm(stack: str) -> str:
-    return f"docker volume ls -q --filter label=com.docker.stack.namespace={stack} | xargs -r docker volume rm -f"
+    return f"{stack_volumes(stack)} | xargs -r docker volume rm -f >/dev/null 2>&1; {stack_volumes(stack)}"
 
 
 # --- the deploy lock: a directory on a manager (mkdir is atomic), with its owner inside ---------------

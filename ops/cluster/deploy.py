@@ -238,7 +238,17 @@ def remove_stack(remote: Remote, mgr, cl, volumes: bool) -> None:
     remote.check(mgr, S.stack_rm(cl.stack))
     if not volumes:
         return
-    poll(lambda: not remote.run(mgr, S.stack_containers(cl.stack), echo=False).stdout.strip(), 120, first=2, cap=2)
-    time.sleep(5)  # containers on other nodes stop asynchronously
-    remote.run_all(cl.nodes, S.stack_volumes_rm(cl.stack), timeout=120)
+    # a volume still used by a stopping container on any node is not removed: wait for every node, then check
+    # (a kept database volume would meet a fresh etcd on the next deploy: "system ID mismatch")
+    poll(lambda: not left_on_nodes(remote, cl, S.stack_containers(cl.stack)), 180, first=2, cap=3)
+    if not poll(lambda: not left_on_nodes(remote, cl, S.stack_volumes_rm(cl.stack)), 60, first=1, cap=5):
+        raise OpsError(f"volumes of {cl.stack} still there: {left_on_nodes(remote, cl, S.stack_volumes(cl.stack))}; "
+                       f"run `inv destroy --volumes` again once their containers are gone (`docker ps -a` there)")
     remote.check(mgr, S.secrets_rm(cl.stack))
+
+
+def left_on_nodes(remote: Remote, cl, command: str) -> dict[str, str]:
+    """{node: output} of the nodes where command printed something (or did not answer)."""
+    results = remote.run_all(cl.nodes, command, timeout=120, echo=False)
+    return {n: (r.stdout.strip() if r.ok else r.describe()) for n, r in results.items()
+            if not r.ok or r.stdout.strip()}
