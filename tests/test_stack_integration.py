@@ -123,7 +123,8 @@ def test_bad_input_gives_one_clear_line(stack):
     assert p.returncode == 1 and p.stderr.startswith("error: unknown cluster 'nope'")
     p = sinv("deploy", "--tag", "no-such-tag", check=False)
     assert p.returncode == 1
-    assert p.stderr.strip().startswith("error: images missing in registry 10.80.0.11:5000: pretix:no-such-tag, ")
+    assert p.stderr.strip().startswith("error: images missing in registry 10.80.0.11:5000: ")
+    assert "pretix:no-such-tag, " in p.stderr and "postgres:no-such-tag, " in p.stderr
     assert p.stderr.strip().endswith("run `inv build --tag no-such-tag --cluster stacktest`")
     assert len(p.stderr.strip().splitlines()) == 1
 

@@ -19,7 +19,7 @@ from ..core.errors import QuickstartError
 from ..core.output import MASKER
 from . import ui_account, ui_event
 from .api import Api, event_path
-from .browser import Browser, describe
+from .browser import Browser, describe, is_stale
 from .plan import (CREATE, PATCH, UI, Change, Planner, ShopState, observed, plan_all, plan_categories, plan_event,
                    plan_live, plan_manual_payment, plan_organizer, plan_payment_plugin, plan_products,
                    plan_questions, plan_quotas)
@@ -135,14 +135,21 @@ class Quickstart:
         """Run one step; any failure becomes a QuickstartError naming the step, with the page as evidence."""
         self.step, started = name, time.monotonic()
         self.log(f"[{name}]")
-        try:
-            fn()
-        except QuickstartError:
-            raise
-        except Exception as e:
-            evidence = self.b.dump(self.screenshots or self.files.path, name)
-            where = ", ".join(evidence) or "none"
-            raise QuickstartError(name, f"{describe(e)[:400]} (evidence: {where})", evidence) from e
+        for attempt in (1, 2):
+            try:
+                fn()
+                break
+            except QuickstartError:
+                raise
+            except Exception as e:
+                # a page that navigated under a read (busy machine): the steps decide from what is there, so
+                # running one again is safe
+                if attempt == 1 and is_stale(e):
+                    self.log(f"  the page changed under the step ({describe(e)[:80]}): once more")
+                    continue
+                evidence = self.b.dump(self.screenshots or self.files.path, name)
+                where = ", ".join(evidence) or "none"
+                raise QuickstartError(name, f"{describe(e)[:400]} (evidence: {where})", evidence) from e
         self.step_seconds[name] = round(time.monotonic() - started, 2)
         self.b.screenshot(name)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..core.files import private_dir, read_text, write_private
 from ..core.output import MASKER
+from ..core.retry import poll
 from .browser import Browser, named
 from .seed import Seed
 
@@ -176,8 +177,15 @@ def _token_name_field(b: Browser) -> str:
 
 
 def _token_from_page(b: Browser) -> str:
-    for text in b.messages() + b.texts(".alert-success code, .alert code, code"):
-        m = _TOKEN.search(text)
-        if m:
-            return m.group(1)
-    raise LookupError("the new API token is not shown on the page")
+    """The secret pretix shows once; looked for until the page shows it (on a busy machine the page that
+    answers the form may still be rendering when submit returns)."""
+    def shown() -> str | None:
+        for text in b.messages() + b.texts(".alert-success code, .alert code, code"):
+            m = _TOKEN.search(text)
+            if m:
+                return m.group(1)
+        return None
+    token = poll(shown, 20, first=0.5, cap=2)
+    if not token:
+        raise LookupError("the new API token is not shown on the page")
+    return token
