@@ -76,9 +76,9 @@ def test_pg_and_etcd_members_on_three_nodes_and_exactly_one_cron(stack):
 
 
 def test_migrations_ran_once_from_the_schema_snapshot(stack):
-    ps = sinv("cluster.run", "docker service ps pretix_migrate --format '{{.CurrentState}}'", "--node", "n1").stdout
+    ps = stack["migrate_ps"]
     assert sum(1 for line in ps.splitlines() if line.startswith("Complete")) == 1, ps
-    log = sinv("logs", "migrate", "--tail", "200").stdout
+    log = stack["migrate_log"]
     assert "loaded the schema snapshot made at build time" in log and "No migrations to apply" in log, log
 
 
@@ -113,7 +113,7 @@ def test_second_deploy_changes_nothing(stack):
 
 
 def test_second_build_is_a_cache_hit(stack):
-    out = sinv("build", timeout=1200).stdout
+    out = stack["rebuild"]
     from ops.cluster.images import image_names
     assert out.count("(all steps from cache)") == len(image_names()), out
 
