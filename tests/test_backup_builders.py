@@ -41,3 +41,12 @@ def test_request_done_and_fetch_in_web():
     cmd = B.fetch_in_web("pretix", "/api/v1/x/", "127.0.0.1:8080")
     assert cmd.startswith("input=$(cat); c=$(docker ps -q --filter label=com.docker.swarm.service.name=pretix_web")
     assert "docker exec -i $c sh -c" in cmd and "/api/v1/x/" in cmd and "Token" in cmd and "127.0.0.1:8000" in cmd
+
+
+def test_delete_event_sql_is_one_psql_call_whose_statement_names_the_event():
+    import shlex
+    argv = shlex.split(B.delete_event_sql("demo", "conf"))
+    assert argv[:10] == ["psql", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "pretix", "-XtA", "-v",
+                         "ON_ERROR_STOP=1"]
+    assert argv[10] == "-c" and argv[11].startswith("SET session_replication_role = replica; DELETE FROM")
+    assert argv[11].count("o.slug = 'demo' AND e.slug = 'conf'") == 2

@@ -111,3 +111,9 @@ def test_set_lines_show_sets_histories_and_whether_secrets_changed():
     assert lines[2].startswith("  history 7312 (the running database): 2 backup(s), WAL 0000000100")
     assert F.set_lines({"histories": {}, "sets": [s]}, None)[1].endswith("  -")
     assert F.human_size(512) == "512 B" and F.human_size(3 * 1024 ** 3) == "3.0 GiB"
+
+
+def test_last_error_is_the_last_error_line_without_its_prefix():
+    lines = ["P00   INFO: backup command begin 2.45", "ERROR: [082]: first", "noise", "ERROR: [056]: stanza missing"]
+    assert F.last_error(lines) == "[056]: stanza missing"
+    assert F.last_error(["P00   INFO: ok"]) is None

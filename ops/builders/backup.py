@@ -83,3 +83,14 @@ def fetch_in_web(stack: str, path: str, host: str) -> str:
     """In this node's web container: GET path from that very replica; prints 'status bytes sha256 magic'."""
     return in_service(stack, "web", sh("python", "-c", _FETCH, path, host), stdin=True)
 
+
+def delete_event_sql(organizer: str, event: str) -> str:
+    """The mistake: an operator's DELETE in psql (pretix refuses to delete an event that has orders, so the
+    drill does what a wrong statement does): the event and its orders are gone, FK checks off for the session."""
+    sql = ("SET session_replication_role = replica; "
+           f"DELETE FROM pretixbase_order WHERE event_id IN (SELECT e.id FROM pretixbase_event e JOIN "
+           f"pretixbase_organizer o ON o.id = e.organizer_id WHERE o.slug = '{organizer}' AND e.slug = '{event}'); "
+           f"DELETE FROM pretixbase_event e USING pretixbase_organizer o WHERE o.id = e.organizer_id "
+           f"AND o.slug = '{organizer}' AND e.slug = '{event}';")
+    return sh("psql", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "pretix", "-XtA", "-v", "ON_ERROR_STOP=1",
+              "-c", sql)

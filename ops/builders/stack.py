@@ -161,11 +161,6 @@ _ADMIN_RESET = ("import sys; from pretix.base.models import User; pw = sys.stdin
 ADMIN_RESET_INNER = f"pretix-entrypoint shell -c {sh(_ADMIN_RESET)}"
 
 
-def admin_password_reset(stack: str) -> str:
-    """In a web container: give admin@localhost the password read from stdin if it still has 'admin'."""
-    return in_service(stack, "web", ADMIN_RESET_INNER, stdin=True)
-
-
 PG_SERVICES = ["pg1", "pg2", "pg3"]
 ETCD_SERVICES = ["etcd1", "etcd2", "etcd3"]
 REDIS_SERVICES = ["redis1", "redis2", "redis3"]

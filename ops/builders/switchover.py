@@ -19,10 +19,13 @@ def each(stack: str, service: str, inner: str) -> str:
 PG_CHECKPOINT = PSQL + sh("checkpoint")
 
 
+# a shell loop's head over this container's PgBouncer processes (by name: no pgrep in the image)
+_EACH_PGBOUNCER = "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = pgbouncer ] && "
+
+
 def pgbouncer_signal(stack: str, signal: str) -> str:
     """Send a signal to PgBouncer in every pg-proxy container here (tini/bash would not pass it on)."""
-    inner = (f"for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = pgbouncer ] && "
-             f"kill -{signal} ${{p#/proc/}} && echo sent; done; true")
+    inner = f"{_EACH_PGBOUNCER}kill -{signal} ${{p#/proc/}} && echo sent; done; true"
     return each(stack, "pg-proxy", inner)
 
 
@@ -37,9 +40,8 @@ _SERVER_CONNECTIONS = f"awk '$3 == \"{PGBOUNCER_BACKEND}\" && $4 == \"01\"' /pro
 def pause_pgbouncer_drained(stack: str, wait_s: int) -> str:
     """PAUSE PgBouncer in every pg-proxy container here and wait (in the container, at most wait_s) until it has
     closed its database connections; one line 'c|<connections left>' each (one round trip, not one per check)."""
-    inner = (f"for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = pgbouncer ] && kill -USR1 ${{p#/proc/}}; "
-             f"done; i=0; while [ $i -lt {int(wait_s) * 5} ]; do n=$({_SERVER_CONNECTIONS}); [ \"$n\" = 0 ] && break; "
-             f"sleep 0.2; i=$((i + 1)); done; {_SERVER_CONNECTIONS}")
+    inner = (f"{_EACH_PGBOUNCER}kill -USR1 ${{p#/proc/}}; done; i=0; while [ $i -lt {int(wait_s) * 5} ]; do "
+             f"n=$({_SERVER_CONNECTIONS}); [ \"$n\" = 0 ] && break; sleep 0.2; i=$((i + 1)); done; {_SERVER_CONNECTIONS}")
     return each(stack, "pg-proxy", inner)
 
 

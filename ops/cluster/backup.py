@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from ..builders import backup as B, stack as S
+from ..builders import backup as B
 from ..core.errors import OpsError
 from ..core.output import say
 from ..core.remote import Remote
@@ -35,8 +35,7 @@ def cli(remote: Remote, cl, *args: str, timeout: int = 300, node=None):
     node = node or backup_node(remote, cl)
     r = remote.run(node, B.backup_cli(cl.stack, *args), timeout=timeout, echo=False)
     if not r.ok:
-        err = [line for line in (r.stderr + r.stdout).splitlines() if line.startswith("ERROR: ")]
-        raise OpsError(err[-1][7:] if err else f"pxc-backup {args[0]} failed: {r.describe()}")
+        raise OpsError(F.last_error((r.stderr + r.stdout).splitlines()) or f"pxc-backup {args[0]} failed: {r.describe()}")
     return F.parse_answer(r.stdout)
 
 
@@ -54,9 +53,8 @@ def take(remote: Remote, cl, kind: str) -> dict:
 
     r = remote.stream(node, B.backup_progress(cl.stack, "run", kind), line, timeout=3600)
     if not r.ok:
-        err = [t for t in out if t.startswith("ERROR: ")]
-        raise OpsError(err[-1][7:] if err else f"the backup failed ({r.error or f'exit {r.exit_code}'}): "
-                                               "`inv logs backup`, `inv backup.check`")
+        raise OpsError(F.last_error(out) or f"the backup failed ({r.error or f'exit {r.exit_code}'}): "
+                                            "`inv logs backup`, `inv backup.check`")
     ids = [m.group(1) for m in map(SET_LINE.match, out) if m]
     if not ids:
         raise OpsError("the backup ran but named no set: `inv backup.list`, `inv logs backup`")

@@ -16,7 +16,6 @@ from ..core.output import say
 from ..core.remote import Remote
 
 SUITE = "bookworm"
-PULL_REF = "debian:bookworm-slim"
 REPO = "pretix-cluster/base"
 IMPORT_CHANGES = ("ENV LANG=C.UTF-8", 'CMD ["bash"]')
 

@@ -74,12 +74,17 @@ def require_images(remote: Remote, cl, tags: dict, explicit: str | None) -> None
         raise OpsError(f"images missing in registry {cl.registry}: {which}: run `{fix}`")
 
 
-def ensure_secrets(remote: Remote, mgr, cl, state: Path, rotate=()) -> dict:
-    values, generated = secrets.load_values(state, tuple(rotate))
+def with_config(cl, state: Path, values: dict) -> dict:
+    """The secret values plus the rendered pretix.cfg (mail relay included), as the stack gets them."""
     try:
-        all_values = secrets.with_config(values, cl.public_url, cl.mail, mail.relay_password(cl, state))
+        return secrets.with_config(values, cl.public_url, cl.mail, mail.relay_password(cl, state))
     except ValueError as exc:
         raise OpsError(f"pretix.cfg: {exc} (see the mail section of {cl.path})") from None
+
+
+def ensure_secrets(remote: Remote, mgr, cl, state: Path, rotate=()) -> dict:
+    values, generated = secrets.load_values(state, tuple(rotate))
+    all_values = with_config(cl, state, values)
     names = secrets.names(all_values)
     existing = set(remote.check(mgr, S.secret_ls(), echo=False).stdout.split())
     for key, name in names.items():

@@ -95,8 +95,7 @@ def reset(remote: Remote, cl, p: Plan) -> None:
 
 
 def leader_running(remote: Remote, cl, replicas: int = 0) -> bool:
-    members = D.parse_patroni(status.first_answer(
-        status.probe(remote, cl, S.PG_SERVICES, S.PATRONI_LIST, "postgres"), "["))
+    members = status.pg_members(remote, cl)
     lead = D.leader(members)
     streaming = [m for m in members if m.role != "Leader" and m.state == "streaming"]
     return bool(lead and lead.name == RESTORER and len(streaming) >= replicas)

@@ -44,8 +44,7 @@ def group_whole(remote: Remote, cl, image: str) -> str | None:
 
 def leader_of(remote: Remote, cl, image: str) -> str | None:
     if image == "postgres":
-        members = D.parse_patroni(status.first_answer(
-            status.probe(remote, cl, S.PG_SERVICES, S.PATRONI_LIST, "postgres"), "["))
+        members = status.pg_members(remote, cl)
         lead = D.leader(members)
         return lead.name if lead else None
     if image == "redis":

@@ -16,9 +16,14 @@ def probe(remote: Remote, cl, services, inner, user="") -> dict[str, str]:
     return found
 
 
+def pg_members(remote: Remote, cl) -> list[D.Member]:
+    """The PostgreSQL members as Patroni lists them (the first member that answers)."""
+    return D.parse_patroni(first_answer(probe(remote, cl, S.PG_SERVICES, S.PATRONI_LIST, "postgres"), "["))
+
+
 def database_line(remote: Remote, cl) -> str:
     """The PostgreSQL cluster as Patroni sees it, with streaming state and lag from the leader."""
-    members = D.parse_patroni(first_answer(probe(remote, cl, S.PG_SERVICES, S.PATRONI_LIST, "postgres"), "["))
+    members = pg_members(remote, cl)
     lead = D.leader(members)
     standbys = []
     if lead:

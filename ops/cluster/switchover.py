@@ -25,11 +25,6 @@ REDIS_HOLD_MS = 45000    # writes on the old Redis master wait at most this long
 DRAIN_CHECKS_S = 3        # redis-proxy checks every 1 s, fall 2: a replica is DOWN within this
 
 
-def pg_members(remote: Remote, cl) -> list[D.Member]:
-    return D.parse_patroni(status.first_answer(status.probe(remote, cl, S.PG_SERVICES, S.PATRONI_LIST, "postgres"),
-                                               "["))
-
-
 def member_on_node(remote: Remote, mgr, cl, node: str) -> str:
     """The PostgreSQL member placed on an inventory node (its pxc.pgN label)."""
     node_id = swarm_facts(remote, [cl.node(node)])[node].node_id
@@ -94,7 +89,7 @@ def db(remote: Remote, mgr, cl, to: str | None = None) -> str:
     problem = rolling.group_whole(remote, cl, "postgres")
     if problem:
         raise OpsError(f"the database is not whole, no planned switchover now: {problem} (`inv status`)")
-    members = pg_members(remote, cl)
+    members = status.pg_members(remote, cl)
     wanted = member_on_node(remote, mgr, cl, to) if to and to in [n.name for n in cl.nodes] else to
     candidate = F.choose_candidate(members, wanted)
     lead = D.leader(members).name
@@ -145,6 +140,11 @@ def back_in_service(remote: Remote, cl, server: str) -> None:
     steer(remote, cl, f"set server {server} state ready")
 
 
+def caught_up(remote: Remote, cl, member: str) -> bool:
+    """A replica of this Redis member is connected and has caught up with it."""
+    return F.replicas_caught_up(status.probe(remote, cl, [member], B.REDIS_REPLICATION).get(member, ""))
+
+
 @contextmanager
 def writes_held(remote: Remote, cl, old: str):
     """Writes on the old master wait (CLIENT PAUSE WRITE, bounded: it ends by itself) and redis-proxy keeps its
@@ -156,8 +156,7 @@ def writes_held(remote: Remote, cl, old: str):
     demoted = False
     try:
         steer(remote, cl, f"disable health {backend_old}")
-        poll(lambda: F.replicas_caught_up(status.probe(remote, cl, [old], B.REDIS_REPLICATION).get(old, "")), 5,
-             first=0.1, cap=0.5)
+        poll(lambda: caught_up(remote, cl, old), 5, first=0.1, cap=0.5)
         yield
         demoted = True
     finally:
@@ -184,8 +183,7 @@ def redis(remote: Remote, cl) -> str:
         say(f"  Sentinels name {new} after {time.monotonic() - t0:.1f} s")
         # the new master takes writes once a replica follows it (min-replicas-to-write): then move every proxy's
         # clients at once, without waiting for its checks to count up
-        if not poll(lambda: F.replicas_caught_up(status.probe(remote, cl, [new], B.REDIS_REPLICATION).get(new, "")),
-                    10, first=0.1, cap=0.3):
+        if not poll(lambda: caught_up(remote, cl, new), 10, first=0.1, cap=0.3):
             say(f"  warning: no replica follows {new} yet: moving the clients anyway")
         steer(remote, cl, f"set server {B.REDIS_BACKEND}/{new} health up; set server {B.REDIS_BACKEND}/{old} state "
                           f"maint; shutdown sessions server {B.REDIS_BACKEND}/{old}")

@@ -67,6 +67,24 @@ def guard_schema(ref: str, applied: list[str] | None, shipped: list[str]) -> Non
                        f"(`inv upgrade --pretix VERSION`) or restore a backup from before the upgrade (`inv restore`)")
 
 
+def deploy(remote: Remote, cl, state: Path, tags: dict, web, workers, timeout: float, tag=None,
+           rotate=()) -> tuple[float, list | None, list | None]:
+    """`inv deploy` under the lock: the images checked, never older code than the schema, the stack deployed and
+    converged. Returns the seconds to converge and the migrations applied before and after."""
+    mgr = D.first_manager(remote)
+    with D.deploy_lock(remote, mgr, D.lock_scope(cl)):
+        say(f"deploy: {cl.stack} to {cl.name} via {mgr.name}: " + ", ".join(f"{n}:{t}" for n, t in tags.items()))
+        now = D.current_shape(remote, mgr, cl.stack) or D.Shape()
+        shape = D.Shape(int(web or now.web), int(workers or now.workers))
+        before = migrations.applied(remote, cl)
+        D.require_images(remote, cl, tags, tag)                # a missing image is named before anything runs
+        if before and tags.get("pretix") != history.deployed(state).get("pretix"):
+            ref = images.image_ref(cl, "pretix", tags["pretix"])
+            guard_schema(ref, before, migrations.shipped(remote, cl, ref))   # never older code than the schema
+        took = D.deploy_stack(remote, mgr, cl, state, tags, shape, timeout, tag, rotate)
+        return took, before, migrations.applied(remote, cl)
+
+
 def wait_serving(remote: Remote, mgr, cl, tags: dict, timeout: float) -> None:
     """Until migrate completed and every web and worker task runs the new image (the window may close)."""
     ref = images.image_ref(cl, APP, tags[APP])
@@ -119,6 +137,12 @@ def close_after_failure(remote: Remote, cl, before: list) -> None:
         "`inv maintenance --off`")
 
 
+def deployed_already(state: Path, version: str) -> bool:
+    """The images of pretix `version` are the ones deployed now."""
+    current = history.deployed(state)
+    return {**current, **version_tags(version)} == current
+
+
 def upgrade(remote: Remote, mgr, cl, state: Path, version: str, timeout: float, backup: str | None = None) -> Outcome:
     """Roll the cluster to pretix `version` (its images built already): lock, migrations checked, roll, record."""
     current = history.deployed(state)
@@ -126,7 +150,7 @@ def upgrade(remote: Remote, mgr, cl, state: Path, version: str, timeout: float, 
     if not current or shape is None:
         raise OpsError(f"stack {cl.stack} is not deployed on {cl.name}: deploy first (`inv deploy`)")
     tags = {**current, **version_tags(version)}
-    if tags == current:
+    if deployed_already(state, version):
         say(f"upgrade: pretix {version} is deployed already: nothing to do")
         return Outcome(version, tags)
     started = time.time()

@@ -124,7 +124,7 @@ def parse_cluster(data, path: str = "<inventory>", default_name: str = "cluster"
         raise InventoryError("\n".join(problems))
     base_dir = Path(path).parent
     ssh = data.get("ssh") or {}
-    nodes = tuple(_node(i, n, ssh, base_dir) for i, n in enumerate(data["nodes"]))
+    nodes = tuple(_node(n, ssh, base_dir) for n in data["nodes"])
     managers = [n for n in nodes if n.is_manager]
     return Cluster(
         name=data.get("name", default_name),
@@ -260,7 +260,7 @@ def _unknown_keys(mapping: dict, allowed: set, path: str, where: str) -> list[st
     ]
 
 
-def _node(i: int, raw: dict, ssh: dict, base_dir: Path) -> Node:
+def _node(raw: dict, ssh: dict, base_dir: Path) -> Node:
     return Node(
         name=raw["name"],
         address=str(raw["address"]),

@@ -24,17 +24,6 @@ from ..shop.purchase import buy_ticket
 PDF_PLUGIN = "pretix.plugins.ticketoutputpdf"
 
 
-def delete_event_sql(organizer: str, event: str) -> str:
-    """The mistake: an operator's DELETE in psql (pretix refuses to delete an event that has orders, so the
-    drill does what a wrong statement does): the event and its orders are gone, FK checks off for the session."""
-    sql = ("SET session_replication_role = replica; "
-           f"DELETE FROM pretixbase_order WHERE event_id IN (SELECT e.id FROM pretixbase_event e JOIN "
-           f"pretixbase_organizer o ON o.id = e.organizer_id WHERE o.slug = '{organizer}' AND e.slug = '{event}'); "
-           f"DELETE FROM pretixbase_event e USING pretixbase_organizer o WHERE o.id = e.organizer_id "
-           f"AND o.slug = '{organizer}' AND e.slug = '{event}';")
-    return f"psql -h /var/run/postgresql -U postgres -d pretix -XtA -v ON_ERROR_STOP=1 -c \"{sql}\""
-
-
 def delete_event(remote: Remote, cl, organizer: str, event: str) -> None:
     if not re.fullmatch(r"[a-z0-9._-]+", organizer + event):
         raise OpsError("organizer and event slugs must be plain slugs")
@@ -42,7 +31,7 @@ def delete_event(remote: Remote, cl, organizer: str, event: str) -> None:
     where = backup.nodes_running(remote, cl, [lead or "pg1"]).get(lead or "pg1")
     if not lead or not where:
         raise OpsError("no PostgreSQL leader: `inv status`")
-    remote.check(cl.node(where[0]), S.in_service(cl.stack, lead, delete_event_sql(organizer, event), "postgres"),
+    remote.check(cl.node(where[0]), S.in_service(cl.stack, lead, B.delete_event_sql(organizer, event), "postgres"),
                  echo=False)
 
 

@@ -19,6 +19,12 @@ def parse_answer(stdout: str):
         raise OpsError(f"the backup service answered something else than JSON: {lines[-1][:120]}") from None
 
 
+def last_error(lines: list[str]) -> str | None:
+    """pgBackRest's (or pxc-backup's) last `ERROR: ` line, without the prefix."""
+    errors = [t for t in lines if t.startswith("ERROR: ")]
+    return errors[-1][len("ERROR: "):] if errors else None
+
+
 def backups(info: list) -> list[dict]:
     """pgBackRest `info --output=json` -> its backups, oldest first: label, type, start/stop (epoch s), sizes,
     the pxc set id it belongs to (annotation pxc-set)."""

@@ -13,8 +13,6 @@ import requests
 
 from ..core.errors import JourneyError
 
-KINDS = ("browser", "api")
-
 
 @dataclass(frozen=True)
 class Record:

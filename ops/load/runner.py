@@ -137,10 +137,6 @@ class LoadResult:
         return round(sum(self.cpu_s.values()), 2)
 
     @property
-    def csv_files(self) -> list[Path]:
-        return sorted(self.run.out_dir.glob(self.run.csv_prefix.name + "_*.csv"))
-
-    @property
     def records(self) -> list[Record]:
         return read_dir(self.run.records_dir, self.run.options.run_id)
 

@@ -19,7 +19,6 @@ from .html import page_error
 
 CSRF_COOKIE = "pretix_csrftoken"
 AJAX_HEADERS = {"X-Requested-With": "XMLHttpRequest"}
-USER_AGENT = "pretix-cluster-journey/1.0 (like a browser)"
 
 
 @dataclass

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import time
 from contextvars import ContextVar
 
 from invoke.exceptions import Exit
 
-from ..cluster import audit
+from ..cluster import audit, history
 from ..core.errors import OpsError
 from ..core.output import say
 from ..core.remote import Remote
@@ -64,8 +63,7 @@ def record(c, name: str, fn, call: tuple, notes: dict, started: float, exc) -> N
     except OpsError:
         return                       # an unknown cluster: nothing was touched
     state = state_dir(c, cl.name)
-    deployed = state / "deployed_tags.json"
-    tags = notes.get("tags") or (json.loads(deployed.read_text()) if deployed.exists() else {})
+    tags = notes.get("tags") or history.deployed(state)
     entry = audit.entry(name, args, tags, outcome(exc), started, notes)
     try:
         with Remote(cl, echo=False) as remote:

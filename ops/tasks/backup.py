@@ -7,7 +7,7 @@ import time
 from invoke import Collection
 from invoke.exceptions import Exit
 
-from ..cluster import backup as BK, restore as R, secrets
+from ..cluster import backup as BK, deploy, restore as R, secrets
 from ..cluster.deploy import first_manager, wait_converged
 from ..core.errors import OpsError
 from ..core.files import read_text
@@ -18,7 +18,7 @@ from ..facts import backup as F
 from ..shop.seed import load_seed
 from .audited import audited, note
 from .context import HELP, expected_errors, load, state_dir, task
-from .lab import spec_from
+from .lab import lab_of
 from .shop import DEFAULT_SEED, shop_api, shop_state
 
 
@@ -42,7 +42,7 @@ def current_secret_names(c, cl) -> dict:
     state = state_dir(c, cl.name)
     if not (state / "secrets.json").exists():
         return {}
-    return secrets.names(secrets.with_config(json.loads((state / "secrets.json").read_text()), cl.public_url))
+    return secrets.names(deploy.with_config(cl, state, json.loads((state / "secrets.json").read_text())))
 
 
 @task(name="list", help={"json": "print the backup service's answer as JSON", "cluster": HELP["cluster"]})
@@ -93,13 +93,14 @@ def restore(c, set=None, time_=None, timeout=900, cluster=None):  # noqa: A002 -
         res = R.restore(remote, cl, mgr, set, at)
         say(f"  waiting for the shop (up to {int(timeout)}s)")
         wait_converged(remote, mgr, cl.stack, float(timeout))
-    report(res, noted=None)
+    report(res)
     note(set=res["plan"].chosen["id"], time=time_)
     if res["problems"]:
         raise Exit("error: the restored database differs from its backup set:\n  " + "\n  ".join(res["problems"]), 1)
 
 
-def report(res: dict, noted: str | None) -> None:
+def report(res: dict) -> None:
+    """The restore's figures and its verification against the backup set."""
     p, now = res["plan"], res["now"]
     kind = "exactly as recorded" if p.exact else "every recorded order and event present"
     say(f"restore: database back in {res['database_s']:.0f}s, whole restore {res['seconds']:.0f}s")
@@ -119,7 +120,7 @@ def drill(c, seed=None, cluster=None):
     with Remote(cl, echo=False) as remote:
         mgr = first_manager(remote)
         res = DR.restore_drill(remote, cl, mgr, api, cl.public_url, s.organizer.slug, s.event.slug)
-    report(res, res["noted"])
+    report(res)
     say(f"drill: order {res['code']} bought before {res['noted']}: {'back' if res['order_back'] else 'MISSING'}; "
         f"{res['seconds_total']:.0f}s in all")
     if res["problems"] or not res["order_back"]:
@@ -136,8 +137,8 @@ def media(c, order=None, cut=0, seed=None, cluster=None):
     cl = load(c, cluster)
     s = load_seed(seed or DEFAULT_SEED)
     api = shop_api(c, cl)
-    lab = spec_from(c)
-    if float(cut) and lab.cluster != cl.name:
+    lab = lab_of(c, cl)
+    if float(cut) and lab is None:
         raise OpsError("--cut works on the lab only")
     token = read_text(shop_state(c, cl.name) / "api_token") or ""
     started = time.monotonic()

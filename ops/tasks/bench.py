@@ -18,7 +18,7 @@ from ..load.options import LoadOptions
 from ..shop.seed import load_seed
 from . import stack as stack_tasks
 from .context import HELP, PROJECT, expected_errors, load, state_dir, task
-from .lab import spec_from
+from .lab import lab_of
 from .shop import DEFAULT_SEED, shop_api, shop_state
 
 RESULTS = PROJECT / "results" / "bench"
@@ -66,8 +66,7 @@ def bench(c, mode="peaks", duration=None, factors="0.5,1,2,10", tickets=SC.TICKE
     p = plan_from(mode, duration, factors, tickets, days, peak_share, peak_hours, pacing, looker_ratio, idle,
                   workers)
     cl = load(c, cluster)
-    lab = spec_from(c)
-    lab = lab if lab.cluster == cl.name else None
+    lab = lab_of(c, cl)
     s = load_seed(seed or DEFAULT_SEED)
     options = LoadOptions(organizer=s.organizer.slug, event=s.event.slug,
                           token_file=str(shop_state(c, cl.name) / "api_token"))

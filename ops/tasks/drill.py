@@ -15,7 +15,7 @@ from ..drills.run import DrillPlan, run_drill, summary_lines, write
 from ..load.options import LoadOptions
 from ..shop.seed import load_seed
 from .context import HELP, PROJECT, expected_errors, load, task
-from .lab import spec_from
+from .lab import lab_of
 from .shop import DEFAULT_SEED, shop_api, shop_state
 
 RESULTS = PROJECT / "results" / "drills"
@@ -35,8 +35,7 @@ def drill_faults(c, names, runs=1, buyers=6, fault_at=30, after=75, seed=None, c
                  seconds=None) -> None:
     """Run the named faults, `runs` times each; exit 1 when any run lost an order or missed a goal."""
     cl = load(c, cluster)
-    lab = spec_from(c)
-    lab = lab if lab.cluster == cl.name else None
+    lab = lab_of(c, cl)
     s = load_seed(seed or DEFAULT_SEED)
     plan = DrillPlan(buyers=int(buyers), fault_at_s=float(fault_at), after_s=float(after),
                      hold_s=float(seconds) if seconds else None)

@@ -35,6 +35,12 @@ def spec_from(c, nodes=None, name=None, cluster=None, http_port=None, egress_por
     )
 
 
+def lab_of(c, cl) -> labspec.LabSpec | None:
+    """The configured lab when `cl` is its cluster (faults and load can then run inside its namespaces), else None."""
+    lab = spec_from(c)
+    return lab if lab.cluster == cl.name else None
+
+
 def up_lab(c, spec: labspec.LabSpec) -> list[str]:
     started = time.monotonic()
     changes = runtime.bring_up(spec)

@@ -1,12 +1,11 @@
 """`inv upgrade --pretix VERSION`, `inv rollback`, `inv maintenance`: new pretix releases and the way back."""
 from __future__ import annotations
 
-import importlib
 import time
 
 from invoke import Collection
 
-from ..cluster import deploy as D, history, images, maintenance, upgrade as U
+from ..cluster import backup as BK, deploy as D, history, images, maintenance, upgrade as U
 from ..core.errors import OpsError
 from ..core.output import say
 from ..core.remote import Remote
@@ -15,21 +14,13 @@ from .context import HELP, expected_errors, load, setting, state_dir, task
 
 
 def backup_first(remote: Remote, cl, skip: bool) -> str | None:
-    """The backup before the schema changes: `inv backup`'s library (ops/cluster/backup.py, pgBackRest), when this
-    checkout has it. Returns the backup set's id (`inv restore --set ID` brings this state back)."""
+    """The backup before the schema changes, as `inv backup` takes it; its id (`inv restore --set ID`)."""
     if skip:
         say("upgrade: --no-backup: NO backup taken (a migrated schema cannot be restored to before the upgrade)")
         return None
-    try:
-        backup = importlib.import_module("ops.cluster.backup")
-    except ImportError:
-        backup = None
-    if backup is None or not hasattr(backup, "take"):
-        raise OpsError("no backup facility in this checkout (`inv backup`, ops/cluster/backup.py): run the upgrade "
-                       "with --no-backup to go on without one (a migration cannot be undone without a backup)")
     say("upgrade: a backup set first (as `inv backup`)")
-    taken = backup.take(remote, cl, "incr")
-    for line in getattr(backup, "summary_lines", lambda s: [])(taken):
+    taken = BK.take(remote, cl, "incr")
+    for line in BK.summary_lines(taken):
         say(line)
     return taken.get("id")
 
@@ -55,7 +46,7 @@ def upgrade(c, pretix, no_backup=False, build_only=False, timeout=1200, extra_ca
         if build_only:
             say(f"upgrade: pretix {pretix} built; `inv deploy` (or `inv upgrade --pretix {pretix}`) runs it")
             return
-        if {**history.deployed(state), **U.version_tags(pretix)} == history.deployed(state):
+        if U.deployed_already(state, pretix):
             say(f"upgrade: pretix {pretix} is deployed already: nothing to do")
             return
         mgr = D.first_manager(remote)

@@ -8,9 +8,8 @@ from invoke import Collection
 from invoke.exceptions import Exit
 
 from ..builders import stack as S
-from ..cluster import audit, deploy as D, history, images, maintenance, migrations, stackconfig, status as ST
+from ..cluster import audit, deploy as D, history, images, maintenance, stackconfig, status as ST, upgrade as U
 from ..cluster.build import recorded_tags
-from ..cluster.upgrade import guard_schema
 from ..core.errors import OpsError
 from ..core.output import say
 from ..core.remote import Remote
@@ -39,18 +38,8 @@ def deploy(c, tag=None, web=None, workers=None, rotate=None, timeout=900, cluste
     note(tags=tags)
     started = time.time()
     with Remote(cl, echo=False) as remote:
-        mgr = D.first_manager(remote)
-        with D.deploy_lock(remote, mgr, D.lock_scope(cl)):
-            say(f"deploy: {cl.stack} to {cl.name} via {mgr.name}: " + ", ".join(f"{n}:{t}" for n, t in tags.items()))
-            now = D.current_shape(remote, mgr, cl.stack) or D.Shape()
-            shape = D.Shape(int(web or now.web), int(workers or now.workers))
-            before = migrations.applied(remote, cl)
-            D.require_images(remote, cl, tags, tag)                # a missing image is named before anything runs
-            if before and tags.get("pretix") != history.deployed(state).get("pretix"):
-                ref = images.image_ref(cl, "pretix", tags["pretix"])
-                guard_schema(ref, before, migrations.shipped(remote, cl, ref))   # never older code than the schema
-            took = D.deploy_stack(remote, mgr, cl, state, tags, shape, float(timeout), tag, (rotate,) if rotate else ())
-            after = migrations.applied(remote, cl)
+        took, before, after = U.deploy(remote, cl, state, tags, web, workers, float(timeout), tag,
+                                       (rotate,) if rotate else ())
     history.record(state, "deploy", tags, started, before, after)
     note(migrations_ran=len(new_migrations(after or [], before or [])))
     say(f"deploy: healthy after {time.time() - started:.0f}s (converged in {took:.0f}s). Shop: {cl.public_url}")
