@@ -59,9 +59,12 @@ def run_drill(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOpti
                users=p.buyers, spawn_rate=p.buyers, netns=netns)
     with LoadProcess(run) as load:
         sleep_until(load.result.started + p.fault_at_s)
-        fault_at = time.time()
+        aimed = time.time()
+        t.struck_at = None
         target = fault.inject(t)
-        say(f"drill {fault.name}: {fault.what}: {target} at +{fault_at - load.result.started:.0f} s")
+        fault_at = t.struck_at or aimed        # the fault's instant: when it struck, not when we began to look
+        say(f"drill {fault.name}: {fault.what}: {target} at +{fault_at - load.result.started:.1f} s "
+            f"(found in {fault_at - aimed:.1f} s)")
         returned = None
         if fault.heal:
             sleep_until(fault_at + hold)
