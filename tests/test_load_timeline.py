@@ -139,3 +139,12 @@ def test_recorded_run_through_a_dropped_entry_point():
     assert tl.rate_during == 0.0
     assert 10 < tl.resumed_s < 15 and tl.longest_gap_s == pytest.approx(tl.resumed_s - tl.gap_from_s)
     assert 40 < tl.rate_before < 60 and 25 < tl.rate_after < 45
+
+
+def test_the_wait_for_the_first_purchase_is_not_a_gap():
+    first = rec(0, 9)                                    # the load's first purchase takes 9 s (warming up)
+    records = [first] + steady(9, 60, every=3)
+    tl = timeline(records, T + 30)
+    assert tl.longest_gap_s == pytest.approx(3.0)        # not the 9 s from the load's start
+    no_sale_before = timeline([rec(0, 40)], T + 30)      # nothing sold before the fault: the load's start counts
+    assert no_sale_before.gap_from_s == pytest.approx(-30.0)

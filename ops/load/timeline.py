@@ -90,7 +90,9 @@ def timeline(records: list[Record], fault: float, fault_end: float | None = None
     start, end = min(r.t0 for r in records), max(r.t1 for r in records)
     healed = fault_end if fault_end is not None else fault
     last = after[-1].t1 if after else fault
-    gap = longest_gap(done, max(start, fault - before_s), min(end, healed + after_s))
+    # the wait for the run's first purchase is the load warming up, not a stretch without sales
+    opened = done[0] if done and done[0] < fault else start
+    gap = longest_gap(done, max(opened, fault - before_s), min(end, healed + after_s))
     resumed = next((t for t in done if t > last), None)
     return Timeline(
         fault, fault_end, returned, attempts=len(records), completed=len(done), failed=len(failed),
