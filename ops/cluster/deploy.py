@@ -82,6 +82,12 @@ def with_config(cl, state: Path, values: dict) -> dict:
         raise OpsError(f"pretix.cfg: {exc} (see the mail section of {cl.path})") from None
 
 
+def secret_names_now(cl, state: Path) -> dict:
+    """The Docker secret names the operator's state gives now, generating nothing (empty before a first deploy)."""
+    path = state / "secrets.json"
+    return secrets.names(with_config(cl, state, json.loads(path.read_text()))) if path.exists() else {}
+
+
 def ensure_secrets(remote: Remote, mgr, cl, state: Path, rotate=()) -> dict:
     values, generated = secrets.load_values(state, tuple(rotate))
     all_values = with_config(cl, state, values)

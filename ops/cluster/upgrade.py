@@ -150,7 +150,7 @@ def upgrade(remote: Remote, mgr, cl, state: Path, version: str, timeout: float, 
     if not current or shape is None:
         raise OpsError(f"stack {cl.stack} is not deployed on {cl.name}: deploy first (`inv deploy`)")
     tags = {**current, **version_tags(version)}
-    if deployed_already(state, version):
+    if tags == current:
         say(f"upgrade: pretix {version} is deployed already: nothing to do")
         return Outcome(version, tags)
     started = time.time()

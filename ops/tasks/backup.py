@@ -7,7 +7,7 @@ import time
 from invoke import Collection
 from invoke.exceptions import Exit
 
-from ..cluster import backup as BK, deploy, restore as R, secrets
+from ..cluster import backup as BK, deploy, restore as R
 from ..cluster.deploy import first_manager, wait_converged
 from ..core.errors import OpsError
 from ..core.files import read_text
@@ -37,14 +37,6 @@ def backup(c, type="incr", cluster=None):  # noqa: A002 - the flag is --type
         say(line)
 
 
-def current_secret_names(c, cl) -> dict:
-    """The Docker secret names the operator's state gives now (to tell whether a set was taken with them)."""
-    state = state_dir(c, cl.name)
-    if not (state / "secrets.json").exists():
-        return {}
-    return secrets.names(deploy.with_config(cl, state, json.loads((state / "secrets.json").read_text())))
-
-
 @task(name="list", help={"json": "print the backup service's answer as JSON", "cluster": HELP["cluster"]})
 @expected_errors
 def list_(c, json_=False, cluster=None):
@@ -56,7 +48,7 @@ def list_(c, json_=False, cluster=None):
         print(json.dumps(listing, indent=1))
         return
     try:
-        names = current_secret_names(c, cl)
+        names = deploy.secret_names_now(cl, state_dir(c, cl.name))
     except (OpsError, ValueError):
         names = None
     for line in F.set_lines(listing, names):
