@@ -339,10 +339,11 @@ def check():
     ensure_config()
     sysid = system_id()
     out = {"system_id": sysid}
-    for cmd in ("check", "verify"):
-        r = pgbackrest(sysid, cmd, check=False)
-        text = (r.stdout + r.stderr).strip().splitlines()
-        out[cmd] = {"ok": r.returncode == 0, "exit": r.returncode, "tail": text[-8:]}
+    with Lock():       # the scheduler's stanza-create or a backup at the same time: "another pgBackRest process"
+        for cmd in ("check", "verify"):
+            r = pgbackrest(sysid, cmd, check=False)
+            text = (r.stdout + r.stderr).strip().splitlines()
+            out[cmd] = {"ok": r.returncode == 0, "exit": r.returncode, "tail": text[-8:]}
     return out
 
 
@@ -384,9 +385,10 @@ def schedule():
             continue
         try:
             ensure_buckets(s3())
-            sysid = system_id()
-            pgbackrest(sysid, "stanza-create")    # WAL archiving of a new history starts before its first backup
-            kind = due(backups_of(info(sysid)), time.time(), full_s, incr_s)
+            with Lock():   # never beside `inv backup` or `backup.check`: pgBackRest refuses a second process
+                sysid = system_id()
+                pgbackrest(sysid, "stanza-create")    # WAL archiving of a new history starts before its first backup
+                kind = due(backups_of(info(sysid)), time.time(), full_s, incr_s)
             if kind and time.monotonic() >= first:
                 log(f"scheduled {kind} backup: {json.dumps(run(kind))}")
         except Exception as e:  # noqa: BLE001 - log and try again next round
