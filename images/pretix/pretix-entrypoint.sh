@@ -69,9 +69,12 @@ case "$MODE" in
     worker)
         check_config; wait_deps; wait_migrations
         log "starting celery worker (queues ${CELERY_QUEUES}, concurrency ${CELERY_CONCURRENCY})"
-        # prefetch 1: a killed worker strands at most the tasks it is running, not a prefetched batch
+        # prefetch 1: a killed worker strands at most the tasks it is running, not a prefetched batch;
+        # no mingle or gossip: after every reconnect (a Redis failover) mingle waited 1 s for neighbours, and
+        # nothing here uses what they tell
         exec celery -A pretix.celery_app worker -l info -n "celery@$(hostname)" \
-            -Q "$CELERY_QUEUES" --concurrency "$CELERY_CONCURRENCY" --prefetch-multiplier 1 "$@"
+            -Q "$CELERY_QUEUES" --concurrency "$CELERY_CONCURRENCY" --prefetch-multiplier 1 \
+            --without-mingle --without-gossip "$@"
         ;;
     cron)
         check_config; wait_deps; wait_migrations

@@ -22,7 +22,7 @@ PAUSE_WAIT_S = 10        # transactions in flight must end within this once PgBo
 ROUTE_WAIT_S = 30        # the proxies' health checks see the new primary within this
 WHOLE_WAIT_S = 180       # the old leader rejoins as a standby within this
 REDIS_HOLD_MS = 45000    # writes on the old Redis master wait at most this long (the pause ends by itself)
-DRAIN_CHECKS_S = 3        # redis-proxy checks every 1 s, fall 2: a replica is DOWN within this
+DRAIN_CHECKS_S = 3       # redis-proxy checks every 1 s (300 ms after a failure), fall 2: a replica is DOWN within this
 
 
 def member_on_node(remote: Remote, mgr, cl, node: str) -> str:
