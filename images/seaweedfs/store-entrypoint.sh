@@ -58,6 +58,12 @@ case "$MODE" in
 JSON
 )
         unset bsecret msecret
+        # Each filer keeps its own copy of the metadata, replayed from its peers asynchronously: a gateway that
+        # started while the first filer was not up yet stayed on another one, and a listing through it missed a
+        # backup set the other gateway had just written (CI: `inv backup`, then `inv backup.list` without it, for
+        # minutes). Wait for the first filer (bounded: a lost node costs 20 s) so that every gateway uses the same.
+        first=${STORE_PEERS%% *}
+        for _ in $(seq 20); do (exec 3<>"/dev/tcp/$first/8888") 2>/dev/null && break; sleep 1; done
         log "filers $(peers 8888) (first that answers), HTTPS on 8443"
         exec weed s3 -filer="$(peers 8888)" -ip.bind=0.0.0.0 -port=8333 -port.https=8443 \
             -cert.file="$tmp/tls.pem" -key.file="$tmp/tls.pem" -config="$tmp/s3.json"
