@@ -5,7 +5,7 @@
 #           the same rack). Each filer keeps its metadata in its own LevelDB and replays its peers' changes, so a
 #           filer that was down, or is new and empty, catches up by itself.
 #   s3      the S3 gateway (HTTPS on 8443, plain HTTP on 8333 inside the networks), stateless. It uses the filers in
-#           the order of STORE_FILERS (the first that answers): all gateways write through the same filer, so a
+#           the order of STORE_PEERS (the first that answers): all gateways write through the same filer, so a
 #           read after a write sees it; a filer that is gone costs ~10 s, then the next one serves.
 # Environment: STORE_NAME (server: store1, = service name), STORE_PEERS ("store1 store2 store3"),
 #   STORE_VOLUME_SIZE_MB (128), STORE_VOLUME_MAX (64), STORE_REPLICATION (001), S3_BUCKETS (created if missing),
