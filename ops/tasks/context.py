@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
+import sys
 from pathlib import Path
 
 import invoke
@@ -66,6 +68,45 @@ def expected_errors(task_fn):
 
 
 def task(*args, **kwargs):
-    """invoke.task without auto short flags (they collide with -h/--help); long flags only."""
+    """invoke.task without auto short flags (they collide with -h/--help); long flags only. A task with positional
+    arguments answers `--help` too: Invoke hands that word to the missing positional argument instead."""
     kwargs.setdefault("auto_shortflags", False)
-    return invoke.task(*args, **kwargs)
+    if args and callable(args[0]):
+        return task(**kwargs)(args[0])
+
+    def decorate(fn):
+        positional = kwargs.get("positional")
+        if positional is None:  # Invoke's rule: the arguments without a default
+            params = list(inspect.signature(fn).parameters.values())[1:]
+            positional = [p.name for p in params if p.default is inspect.Parameter.empty]
+        body = answers_help(fn, kwargs.get("name") or fn.__name__, positional, kwargs.get("help") or {}) \
+            if positional else fn
+        return invoke.task(*args, **kwargs)(body)
+    return decorate
+
+
+def answers_help(fn, name: str, positional, flags: dict):
+    """fn, printing its help instead of running when a positional argument is --help or -h."""
+    @functools.wraps(fn)
+    def wrapper(c, *args, **kwargs):
+        if any(v in ("--help", "-h") for v in [*args, *(kwargs.get(p) for p in positional)]):
+            print(help_text(typed_name(name), fn.__doc__ or "", positional, flags))
+            return None
+        return fn(c, *args, **kwargs)
+    return wrapper
+
+
+def typed_name(name: str) -> str:
+    """The task's name as typed (with its namespace: mail.test), from the word before --help on the command line."""
+    words = sys.argv
+    at = next((i for i, w in enumerate(words) if w in ("--help", "-h")), 0)
+    return words[at - 1] if at > 1 and words[at - 1].endswith(name) else name
+
+
+def help_text(name: str, doc: str, positional, flags: dict) -> str:
+    """Invoke's help layout: usage, the docstring, one line per flag."""
+    args = " ".join(f"<{p}>" for p in positional)
+    lines = [f"Usage: inv[oke] [--core-opts] {name} [--options] {args}".rstrip(), "", "Docstring:"]
+    lines += [f"  {line.strip()}" for line in doc.strip().splitlines()] + ["", "Options:"]
+    lines += [f"  --{flag.replace('_', '-')}=STRING  {text}" for flag, text in flags.items()]
+    return "\n".join(lines)
