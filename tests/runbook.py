@@ -48,6 +48,7 @@ COVERED = {
     'inv cluster.run "uptime"': _AS_WRITTEN,
     "inv mail.test oncall@example.org": _AS_WRITTEN,
     "inv scale web=3": _RB + "test_scale_web_up_and_back_as_written",
+    "inv restart worker": _OPS + "test_worker_restart_under_load_loses_no_order_and_no_mail",
     "inv scale web=2": _RB + "test_scale_web_up_and_back_as_written",
     "inv unlock": _OPS + "test_status_shows_last_deploy_and_a_held_lock",
     "inv maintenance --on": _OPS + "test_maintenance_page_is_503_with_retry_after",

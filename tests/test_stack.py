@@ -20,6 +20,7 @@ def test_secret_create_reads_value_from_stdin():
 
 def test_service_commands():
     assert S.service_logs("pretix_web", 5, True) == "docker service logs --no-task-ids --tail 5 --follow pretix_web"
+    assert S.service_restart("pretix_worker") == "docker service update --detach --force pretix_worker"
     assert S.service_scale("pretix_web", 4, 2) == (
         "docker service update --detach --replicas 4 --replicas-max-per-node 2 pretix_web")
     assert S.stack_volumes_rm("pretix") == (

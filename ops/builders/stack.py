@@ -43,6 +43,11 @@ def service_logs(service: str, tail: int = 20, follow: bool = False) -> str:
     return docker(*args, service)
 
 
+def service_restart(service: str) -> str:
+    """Replace every task of the service by a new one, in the stack's update order (update_config)."""
+    return docker("service", "update", "--detach", "--force", service)
+
+
 def service_scale(service: str, replicas: int, max_per_node: int) -> str:
     return docker("service", "update", "--detach", "--replicas", str(replicas), "--replicas-max-per-node",
                   str(max_per_node), service)

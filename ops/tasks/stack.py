@@ -1,4 +1,4 @@
-"""`inv deploy`, `status`, `logs`, `scale`, `destroy`, `unlock`: the pretix stack on the swarm."""
+"""`inv deploy`, `status`, `logs`, `scale`, `restart`, `destroy`, `unlock`: the pretix stack on the swarm."""
 from __future__ import annotations
 
 import sys
@@ -93,6 +93,28 @@ def scale(c, assignment, cluster=None):
     say(f"scale: {name}={n} converged in {took:.0f}s")
 
 
+# a leader's restart is a failover: those move their leadership first (inv failover.db / failover.redis)
+RESTARTABLE = ("web", "worker", "cron", "nginx", "pg-proxy", "redis-proxy", "s3", "backup", "mail")
+
+
+@task(positional=["service"], help={"service": f"one of {', '.join(RESTARTABLE)}", "cluster": HELP["cluster"]})
+@audited
+@expected_errors
+def restart(c, service, cluster=None):
+    """Restart a stateless service's tasks (Swarm's update order: one at a time), e.g. stuck workers."""
+    if service not in RESTARTABLE:
+        raise OpsError(f"restart takes one of {', '.join(RESTARTABLE)}, not {service!r} (a database, Redis, etcd or "
+                       f"store member: move its leadership with `inv failover.db`/`failover.redis`, then "
+                       f"`docker service update --force` by hand; see RUNBOOK.md)")
+    cl = load(c, cluster)
+    with Remote(cl, echo=False) as remote:
+        mgr = D.first_manager(remote)
+        say(f"restart: {cl.stack}_{service}, one task after the other")
+        remote.check(mgr, S.service_restart(f"{cl.stack}_{service}"))
+        took = D.wait_converged(remote, mgr, cl.stack, 600, [f"{cl.stack}_{service}"])
+    say(f"restart: {service} converged in {took:.0f}s")
+
+
 @task(help={"volumes": "also delete the stack's volumes on every node (ALL DATA)",
             "yes": "do not ask for confirmation", "cluster": HELP["cluster"]})
 @audited
@@ -152,5 +174,5 @@ def history_(c, limit=20, cluster=None):
         say(line)
 
 
-ns = Collection(deploy, status, logs, scale, destroy, unlock)
+ns = Collection(deploy, status, logs, scale, restart, destroy, unlock)
 ns.add_task(history_, name="history")
