@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from ops.drills.goals import GOALS, caused_by_return, in_flight_only, missed, speed_after_return
+from ops.drills.run import mail_line
 from ops.load.records import Record, parse_records
 from ops.load.timeline import timeline
 
@@ -42,6 +43,18 @@ def test_lost_orders_and_a_broken_cluster_always_fail():
     assert missed(GOALS["db"], tl, records, audit_ok=False, lost=2, healthy=False) == [
         "2 confirmed order(s) LOST", "the order audit failed (duplicates or quota disagreement)",
         "the cluster did not become whole again after the drill"]
+
+
+def test_confirmed_orders_without_their_mail_fail_the_drill():
+    meta, records = recorded("db")
+    tl = timeline(records, meta["fault_at"])
+    assert missed(GOALS["db"], tl, records, True, 0, True, unmailed=3)[0] == (
+        "3 confirmed order(s) without their confirmation mail")
+    assert mail_line({}) is None
+    assert mail_line({"confirmed": 4, "mailed": 4, "missing": []}) == (
+        "mail: all 4 confirmed orders' mails reached the lab's sink")
+    assert mail_line({"confirmed": 4, "mailed": 3, "missing": ["a@x.invalid"]}) == (
+        "mail: 1 of 4 confirmed orders' mails NOT in the lab's sink (e.g. a@x.invalid; `inv logs worker`)")
 
 
 @pytest.mark.parametrize("records, late", [

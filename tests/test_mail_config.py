@@ -12,6 +12,7 @@ from ops.cluster import mail as M
 from ops.cluster.stackconfig import DEFAULT_MAIL_FROM, render_mail, render_pretix_cfg
 from ops.core.errors import InventoryError, OpsError
 from ops.core.inventory import Mail, load_cluster
+from ops.facts import pretix as F
 from ops.facts.pretix import mail_test_line, parse_mail_test
 
 FIXED = {"pg_pretix_password": "pretix-pw", "redis_password": "redis-pw", "django_secret": "dj-secret"}
@@ -126,3 +127,11 @@ def test_mail_test_answers():
 def test_send_test_refuses_a_non_address():
     with pytest.raises(OpsError, match="is not an email address"):
         M.send_test(None, Cl(Mail()), "not an address")
+
+
+def test_sink_recipients_are_read_from_the_to_headers():
+    spool = ("To: buyer-1@example.org\nto: \"A B\" <Buyer-2@Example.org>, c@example.net\n"
+             "Subject: To: nobody@example.org\nX-To: x@example.org\n")
+    assert F.parse_recipients(spool) == {"buyer-1@example.org", "buyer-2@example.org", "c@example.net"}
+    assert F.parse_recipients("") == set()
+    assert P.SINK_RECIPIENTS == "cat /var/spool/mailsink/*.eml 2>/dev/null | grep -i '^To:' || true"

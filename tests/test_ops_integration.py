@@ -107,6 +107,18 @@ def test_failover_redis_under_load_loses_nothing(seeded):
     assert "DEGRADED" not in sinv("status").stdout
 
 
+def test_worker_restart_under_load_loses_no_order_and_no_mail(seeded):
+    """`inv restart worker` while buyers buy: Swarm replaces one worker after the other (start-first), a stopped
+    worker finishes what it runs and hands back what it holds; every confirmed order and its mail arrive."""
+    figures = around(STACK_LAB, inv_action(STACK_LAB, "restart", "worker"), buyers=3, before_s=10, budget_s=150,
+                     after_s=10, mails=True)
+    assert_no_failed_purchase(figures)
+    assert any("restart: worker converged in" in line for line in figures["outcome"]["out"])
+    assert figures["unmailed"] == [], figures["unmailed"]
+    error = one_line_error(sinv("restart", "pg1", check=False))
+    assert "restart takes one of web, worker," in error and "inv failover.db" in error
+
+
 FAKE = "('pxctest', '0001_fake')"
 
 

@@ -16,7 +16,12 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import yaml
+
+from ops.cluster.mail import undelivered
 from ops.core.errors import ApiError
+from ops.core.inventory import load_cluster
+from ops.core.remote import Remote
 from ops.load.audit import fetch_audit, snapshot_quota
 from ops.load.options import LoadOptions
 from ops.load.runner import LoadProcess, plan
@@ -33,8 +38,9 @@ def state_dir(lab: dict) -> Path:
 
 
 def around(lab: dict, action, buyers: int = 3, before_s: float = 15, budget_s: float = 60, after_s: float = 15,
-           out_dir: Path | None = None) -> dict:
-    """Buyers buy for before_s, then action() runs (within budget_s), then after_s more; the figures as a dict."""
+           out_dir: Path | None = None, mails: bool = False) -> dict:
+    """Buyers buy for before_s, then action() runs (within budget_s), then after_s more; the figures as a dict
+    (with mails: the confirmed orders whose mail the lab's sink has not received within 2 minutes)."""
     spec = lab_spec(lab)
     seed = load_seed(SEED)
     token_file = state_dir(lab) / "shop" / "api_token"
@@ -56,11 +62,21 @@ def around(lab: dict, action, buyers: int = 3, before_s: float = 15, budget_s: f
                                          quota_before, result.run.options.run_id))
     tl = timeline(records, t0, fault_end=t1)
     failed = [r for r in records if not r.ok]
+    unmailed = sorted(mail_missing(lab, {r.email for r in records if r.ok})) if mails else None
     return {"action_s": round(t1 - t0, 1), "purchases": purchase_stats(records), "timeline": tl.lines(),
             "failed": [{"t_s": round(r.t1 - t0, 1), "step": r.step, "cause": r.cause, "error": (r.error or "")[:160]}
                        for r in failed],
             "audit": audit.lines(), "audit_ok": audit.ok, "lost": list(audit.lost), "outcome": outcome,
-            "load": result.lines(), "gap_s": asdict(tl).get("longest_gap_s")}
+            "load": result.lines(), "gap_s": asdict(tl).get("longest_gap_s"), "unmailed": unmailed}
+
+
+def mail_missing(lab: dict, addresses: set[str], wait_s: float = 120) -> set[str]:
+    """The addresses the lab's mail sink holds no message for after wait_s."""
+    clusters = os.environ.get("PXC_CLUSTERS_DIR") or yaml.safe_load((PROJECT / "invoke.yaml").read_text())["pxc"][
+        "clusters_dir"]
+    cl = load_cluster(lab["PXC_CLUSTER"], PROJECT / clusters)
+    with Remote(cl, echo=False) as remote:
+        return undelivered(remote, cl, addresses, wait_s)
 
 
 def answered(call, tries: int = 6):
@@ -90,11 +106,12 @@ def main() -> None:
     ap.add_argument("--before", type=float, default=20, help="seconds of load before the action")
     ap.add_argument("--budget", type=float, default=120, help="seconds the action may take (load keeps running)")
     ap.add_argument("--after", type=float, default=20, help="seconds of load after the budget")
+    ap.add_argument("--mails", action="store_true", help="also wait for every confirmed order's mail in the lab's sink")
     ap.add_argument("task", nargs=argparse.REMAINDER, help="-- the inv task and its flags")
     a = ap.parse_args()
     lab = {k: v for k, v in os.environ.items() if k.startswith("PXC_")}
     task = [w for w in a.task if w != "--"]
-    figures = around(lab, inv_action(lab, *task), a.buyers, a.before, a.budget, a.after)
+    figures = around(lab, inv_action(lab, *task), a.buyers, a.before, a.budget, a.after, mails=a.mails)
     print(json.dumps(figures, indent=2, default=str))
 
 

@@ -62,6 +62,10 @@ def mail_test(to: str, subject: str) -> str:
     return sh("python3", "-c", MAIL_TEST, to, subject)
 
 
+# The recipients of every message the lab's mail sink keeps (its spool, run inside the mail container).
+SINK_RECIPIENTS = "cat /var/spool/mailsink/*.eml 2>/dev/null | grep -i '^To:' || true"
+
+
 # Django's applied migrations, read on the PostgreSQL leader (no pretix process needed): app.name per line.
 APPLIED_MIGRATIONS = sh("psql", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "pretix", "-XtA", "-c",
                         "select app || '.' || name from django_migrations order by 1")

@@ -12,6 +12,7 @@ from ..core.files import read_text
 from ..core.inventory import MAIL_PASSWORD_FILE
 from ..core.output import MASKER
 from ..core.remote import Remote
+from ..core.retry import poll
 from ..facts import pretix as F
 from .containers import in_one
 
@@ -42,3 +43,23 @@ def send_test(remote: Remote, cl, to: str) -> tuple[dict, str]:
     if r.error:
         raise OpsError(f"no node with a web container answered: {r.describe()}")
     return F.parse_mail_test(r.stdout + r.stderr), subject
+
+
+def undelivered(remote: Remote, cl, addresses: set[str], timeout: float = 120) -> set[str]:
+    """The addresses the lab's mail sink has no message for yet, waiting up to timeout seconds (mail leaves
+    through the Celery workers, after the order). Only the lab's sink can be read: a real relay cannot."""
+    if not cl.mail.is_sink:
+        raise OpsError(f"{cl.name} sends mail through a real relay ({cl.mail.host}): only a lab's sink can be audited")
+    want, missing = {a.lower() for a in addresses}, set()
+
+    def arrived() -> bool:
+        r = in_one(remote, cl, "mail", P.SINK_RECIPIENTS, timeout=60)
+        if r is None or r.error:
+            return False
+        missing.clear()
+        missing.update(want - F.parse_recipients(r.stdout))
+        return not missing
+
+    if not poll(arrived, timeout, first=1, cap=10):
+        return set(missing or want)
+    return set()

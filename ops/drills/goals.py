@@ -50,11 +50,13 @@ def speed_after_return(records: list[Record], returned: float) -> float | None:
 
 
 def missed(goal: Goal, tl: Timeline, records: list[Record], audit_ok: bool, lost: int,
-           healthy: bool, returned: float | None = None) -> list[str]:
+           healthy: bool, returned: float | None = None, unmailed: int = 0) -> list[str]:
     """Every goal this run missed, one line each (empty: the run passed)."""
     out = []
     if lost:
         out.append(f"{lost} confirmed order(s) LOST")
+    if unmailed:
+        out.append(f"{unmailed} confirmed order(s) without their confirmation mail")
     if not audit_ok:
         out.append("the order audit failed (duplicates or quota disagreement)")
     if not healthy:

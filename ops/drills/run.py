@@ -6,6 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..cluster.mail import undelivered
 from ..core.errors import ApiError, OpsError
 from ..core.output import say
 from ..core.retry import poll
@@ -84,14 +85,35 @@ def evaluate(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOptio
     healthy_s = round(time.monotonic() - t0, 1) if left else None
     audit = audit_when_answering(api, options, records, result.started, quota_before)
     tl = timeline(records, fault_at, fault_end=returned, returned=returned)
-    misses = missed(GOALS[fault.name], tl, records, audit.ok, len(audit.lost), bool(left), returned)
+    mail = mail_audit(t, records)
+    misses = missed(GOALS[fault.name], tl, records, audit.ok, len(audit.lost), bool(left), returned,
+                    len(mail.get("missing", ())))
     summary = {"timeline": {k: v for k, v in asdict(tl).items()}, "recovery_s": tl.recovery_s,
                "audit": audit.lines(), "lost": list(audit.lost), "audit_ok": audit.ok,
                "purchases": purchase_stats(records), "healthy_after_load_s": healthy_s,
                "still_broken": [] if left else whole(t.remote, t.cl, t.mgr),
                "generator_cpu_s": result.generator_cpu_s, "load": result.lines(), "plan": asdict(p),
-               "goal": asdict(GOALS[fault.name]), "timeline_lines": tl.lines()}
+               "goal": asdict(GOALS[fault.name]), "timeline_lines": tl.lines(), "mail": mail}
     return DrillResult(fault.name, target, result.started, fault_at, returned, summary, misses)
+
+
+def mail_audit(t: Target, records, wait_s: float = 120) -> dict:
+    """Every confirmed order's mail (pretix sends it from a worker, after the order) in the lab's sink: what a
+    killed worker or a moved Redis master may not lose. A real relay cannot be read: then nothing is checked."""
+    if not t.cl.mail.is_sink:
+        return {}
+    buyers = {r.email for r in records if r.ok}
+    missing = undelivered(t.remote, t.cl, buyers, wait_s) if buyers else set()
+    return {"confirmed": len(buyers), "mailed": len(buyers) - len(missing), "missing": sorted(missing)}
+
+
+def mail_line(mail: dict) -> str | None:
+    if not mail:
+        return None
+    if not mail["missing"]:
+        return f"mail: all {mail['confirmed']} confirmed orders' mails reached the lab's sink"
+    return (f"mail: {len(mail['missing'])} of {mail['confirmed']} confirmed orders' mails NOT in the lab's sink "
+            f"(e.g. {mail['missing'][0]}; `inv logs worker`)")
 
 
 def audit_when_answering(api: Api, options: LoadOptions, records, since: float, quota_before: dict, wait_s=180):
@@ -124,6 +146,7 @@ def summary_lines(res: DrillResult, path: Path) -> list[str]:
     s = res.summary
     head = f"drill {res.fault}: {'PASSED' if res.passed else 'FAILED'} (target {res.target}); result {path}"
     lines = [head, *("  " + x for x in s["timeline_lines"]), *("  " + x for x in s["audit"])]
+    lines += ["  " + x for x in [mail_line(s.get("mail") or {})] if x]
     healthy = s["healthy_after_load_s"]
     lines.append("  cluster whole again " + (f"{healthy:.0f} s after the load ended" if healthy is not None
                                              else "NOT within the wait: " + "; ".join(s["still_broken"])))

@@ -1,4 +1,4 @@
-"""Facts from inside pretix: Django's migrations (applied, shipped, what is new) and the SMTP test's answer."""
+"""Facts from inside pretix: Django's migrations (applied, shipped, what is new) and the SMTP test's answer, the mail sink's recipients."""
 from __future__ import annotations
 
 import json
@@ -31,6 +31,16 @@ def parse_mail_test(output: str) -> dict:
         if isinstance(found, dict):
             return found
     return {"error": f"no answer from the test: {output.strip()[-300:] or 'no output'}"}
+
+
+def parse_recipients(output: str) -> set[str]:
+    """The addresses of `To:` header lines (lower case), as the mail sink's spool holds them."""
+    found = set()
+    for line in output.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "to":
+            found.update(a.lower() for a in re.findall(r"[^\s<>,\"]+@[^\s<>,\"]+", value))
+    return found
 
 
 def mail_test_line(answer: dict) -> str:
