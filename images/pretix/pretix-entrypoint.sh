@@ -60,6 +60,8 @@ case "$MODE" in
     web)
         check_config; wait_deps; wait_migrations
         log "starting gunicorn with ${GUNICORN_WORKERS} workers on 0.0.0.0:8000"
+        # the web processes only publish task messages: pretix_cluster_settings.py lets redis-py resend theirs
+        export PXC_PUBLISHER_ONLY=1
         exec gunicorn pretix.wsgi --name pretix \
             --bind 0.0.0.0:8000 --workers "$GUNICORN_WORKERS" \
             --timeout "$GUNICORN_TIMEOUT" --graceful-timeout 20 \

@@ -3,7 +3,8 @@
 Every web replica and worker on every node reads and writes the same bucket, so a ticket PDF a worker rendered
 on one node downloads through any web replica, also once that node is gone (each object lives on two nodes).
 Without PXC_MEDIA_S3_ENDPOINT the media stay pretix's local /data/media (e.g. `inv bench --baseline`).
-Redis commands of the cache and the sessions are sent again on a fresh connection when theirs is cut (below).
+Redis commands of the cache, the sessions and Celery's broker are sent again on a fresh connection when theirs is
+cut (below).
 
 Environment: PXC_MEDIA_S3_ENDPOINT (https://s3:8443), PXC_MEDIA_S3_BUCKET (pretix-media), PXC_MEDIA_S3_ACCESS_KEY
 (pxc-media), PXC_MEDIA_S3_SECRET_FILE (/run/secrets/s3_media_secret), PXC_MEDIA_S3_CA_FILE
@@ -37,6 +38,24 @@ def _retry_cut_commands(caches: dict) -> None:
 
 
 _retry_cut_commands(CACHES)
+
+
+def _resend_cut_task_messages(options: dict) -> None:
+    """The same cut, met by a Celery task message (the order, a mail) on its way to the broker: kombu's own publish
+    retry then fails in its Redis transport (`AttributeError: 'NoneType' object has no attribute 'client'`, the
+    channel it retries on is closed; 0-2 failed purchases per `inv failover.redis` in the lab). kombu's public
+    `retry_on_timeout` makes redis-py send a command cut by a ConnectionError (or a timeout) once more on a fresh
+    connection, before kombu sees an error; redis-proxy has moved its clients to the new master by then. A message
+    pushed twice (its first push ran, the answer was lost) runs its task twice: pretix's order task then finds the
+    cart already turned into the order and fails harmlessly.
+    Publishers only (the web processes): in a Celery worker the same option also covers the consumer's BRPOP and
+    pub/sub connections, which kombu watches in its event loop; redis-py reconnecting one behind kombu's back left a
+    worker that no longer consumed anything (seen in the lab: silent for 90 s after a failover)."""
+    options["retry_on_timeout"] = True
+
+
+if os.environ.get("PXC_PUBLISHER_ONLY") and globals().get("CELERY_BROKER_URL", "").startswith("redis"):
+    _resend_cut_task_messages(CELERY_BROKER_TRANSPORT_OPTIONS)  # noqa: F405 - pretix defines both with a broker
 
 
 def _ca_file(src: str, dest: str = "/tmp/pretix-cluster/s3-ca.pem") -> str:
