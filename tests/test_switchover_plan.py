@@ -82,6 +82,9 @@ def test_replicas_caught_up():
     assert replicas_caught_up(info.format(o=900))
     assert not replicas_caught_up(info.format(o=880))
     assert not replicas_caught_up("role:master connected_slaves:0 master_repl_offset:900")
+    counted = info.format(o=900).replace("connected_slaves:2", "connected_slaves:2 min_slaves_good_slaves:{g}")
+    assert replicas_caught_up(counted.format(g=1))
+    assert not replicas_caught_up(counted.format(g=0))     # online, not yet counted: writes get NOREPLICAS
 
 
 def test_redis_commands():

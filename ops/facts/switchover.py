@@ -62,10 +62,13 @@ def proxies_switched(output: str) -> dict[str, bool]:
 
 
 def replicas_caught_up(info: str) -> bool:
-    """`info replication` of a master: every replica online at the master's offset (nothing left to copy)."""
+    """`info replication` of a master: every replica online at the master's offset (nothing left to copy), and
+    the master counts one as good. Redis recounts its good replicas about once a second: until then a replica can
+    be online while min-replicas-to-write still refuses writes (NOREPLICAS: one failed purchase in the lab)."""
     fields = dict(re.findall(r"(\w+):(\S+)", info))
     offset = fields.get("master_repl_offset")
     replicas = [dict(kv.split("=", 1) for kv in v.split(",") if "=" in kv)
                 for k, v in fields.items() if re.fullmatch(r"slave\d+", k)]
-    return bool(replicas) and offset is not None and all(
+    counted = fields.get("min_slaves_good_slaves", "1") != "0"   # absent when min-replicas-to-write is off
+    return bool(replicas) and offset is not None and counted and all(
         r.get("state") == "online" and r.get("offset") == offset for r in replicas)
