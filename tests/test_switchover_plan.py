@@ -94,5 +94,8 @@ def test_redis_commands():
         "die \"haproxy runtime API $ARGV[0]: $!\\n\"; print $s \"$ARGV[1]\\n\"; print while <$s>'\"'\"' "
         "/run/haproxy/admin.sock '\"'\"'disable health redis_master/redis1'\"'\"'' 2>&1 | tr '\\n' ' ')\"; done; true")
     auth = "REDISCLI_AUTH=$(cat /run/secrets/redis_password) redis-cli --no-auth-warning -p 6379 "
-    assert B.redis_pause_writes(45000) == auth + "client pause 45000 write"
-    assert B.REDIS_UNPAUSE == auth + "client unpause"
+    assert B.redis_pause_writes(45000) == (
+        f"n=$({auth}config get min-replicas-to-write | tail -n 1); if [ \"$n\" != 0 ]; then echo \"$n\" > "
+        f"/tmp/pxc-min-replicas-to-write; fi; {auth}config set min-replicas-to-write 0 && {auth}client pause 45000 write")
+    assert B.REDIS_UNPAUSE == (f"{auth}config set min-replicas-to-write \"$(cat /tmp/pxc-min-replicas-to-write "
+                               f"2>/dev/null || echo 1)\" && {auth}client unpause")

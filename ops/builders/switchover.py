@@ -70,10 +70,21 @@ def haproxy(stack: str, service: str, command: str) -> str:
     return each(stack, service, sh("perl", "-MIO::Socket::UNIX", "-e", _CLI, HAPROXY_SOCKET, command))
 
 
+_MIN_REPLICAS_KEPT = "/tmp/pxc-min-replicas-to-write"   # the master's own value while a hold lowers it
+
+
 def redis_pause_writes(ms: int) -> str:
-    """Hold every write on this Redis (clients wait, nothing fails) for at most ms: it ends by itself."""
-    return f"{_REDIS_AUTH} -p 6379 client pause {int(ms)} write"
+    """Hold every write on this Redis (clients wait, nothing fails) for at most ms: it ends by itself.
+    min-replicas-to-write goes to 0 first (its value kept in the container): Redis refuses a write for want of
+    replicas before it looks at the pause, so once the Sentinels took the old master's replicas away, writes
+    arriving in the hold failed with NOREPLICAS instead of waiting (failed purchases in the lab)."""
+    cli = f"{_REDIS_AUTH} -p 6379"
+    return (f"n=$({cli} config get min-replicas-to-write | tail -n 1); "
+            f"if [ \"$n\" != 0 ]; then echo \"$n\" > {_MIN_REPLICAS_KEPT}; fi; "
+            f"{cli} config set min-replicas-to-write 0 && {cli} client pause {int(ms)} write")
 
 
-REDIS_UNPAUSE = f"{_REDIS_AUTH} -p 6379 client unpause"
+# the kept min-replicas-to-write back first (1 if none was kept), then the held writes go on
+REDIS_UNPAUSE = (f"{_REDIS_AUTH} -p 6379 config set min-replicas-to-write \"$(cat {_MIN_REPLICAS_KEPT} 2>/dev/null "
+                 f"|| echo 1)\" && {_REDIS_AUTH} -p 6379 client unpause")
 REDIS_REPLICATION = f"{_REDIS_AUTH} -p 6379 info replication | tr -d '\\r'"

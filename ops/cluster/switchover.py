@@ -152,7 +152,10 @@ def writes_held(remote: Remote, cl, old: str):
     checks again, the old master forced DOWN first if it was demoted. (A run killed with SIGKILL leaves the proxies'
     check of the old master off: restart redis-proxy, `docker service update --force <stack>_redis-proxy`.)"""
     backend_old = f"{B.REDIS_BACKEND}/{old}"
-    in_one(remote, cl, old, B.redis_pause_writes(REDIS_HOLD_MS))
+    held = in_one(remote, cl, old, B.redis_pause_writes(REDIS_HOLD_MS))
+    if held is None or not held.ok:
+        raise OpsError(f"could not hold the writes on {old}: {held.describe() if held else 'no container'} (nothing "
+                       f"was changed; `inv status`)")
     demoted = False
     try:
         steer(remote, cl, f"disable health {backend_old}")
@@ -164,7 +167,10 @@ def writes_held(remote: Remote, cl, old: str):
         # it, it may still answer role:master for a moment, and `balance first` would send clients back to it
         steer(remote, cl, f"enable health {backend_old}" + (f"; set server {backend_old} health down" if demoted
                                                              else f"; set server {backend_old} state ready"))
-        in_one(remote, cl, old, B.REDIS_UNPAUSE)
+        released = in_one(remote, cl, old, B.REDIS_UNPAUSE)
+        if released is None or not released.ok:   # the pause ends by itself; the lowered setting would not
+            say(f"  warning: {old} may still hold writes with min-replicas-to-write 0: restart it "
+                f"(`docker service update --force {cl.stack}_{old}`) once it is a replica")
 
 
 def redis(remote: Remote, cl) -> str:
