@@ -55,7 +55,7 @@ COVERED = {
     "inv maintenance --off": _OPS + "test_maintenance_page_is_503_with_retry_after",
     "inv failover.db": _OPS + "test_failover_db_under_load_fails_no_purchase",
     "inv failover.db --to NODE": _OPS + "test_failover_db_under_load_fails_no_purchase",
-    "inv failover.redis": _OPS + "test_failover_redis_under_load_loses_nothing",
+    "inv failover.redis": _OPS + "test_failover_redis_under_load_fails_no_purchase",
     "inv rollback": _OPS + "test_rollback_refused_after_a_migration_done_without",
     "inv backup": _BK + "test_backup_list_check_and_restore_a_set",
     "inv backup.list": _BK + "test_backup_list_check_and_restore_a_set",
