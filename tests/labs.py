@@ -28,11 +28,16 @@ STACK_LAB = {
 }
 
 
+def defaults() -> dict:
+    """invoke.yaml's `pxc:` settings (the tasks' defaults)."""
+    return yaml.safe_load((PROJECT / "invoke.yaml").read_text())["pxc"]
+
+
 def lab_spec(lab: dict) -> LabSpec:
     """The LabSpec a lab's settings describe (the rest from invoke.yaml, like the tasks do)."""
-    defaults = yaml.safe_load((PROJECT / "invoke.yaml").read_text())["pxc"]
-    return LabSpec(name=lab["PXC_LAB_NAME"], cluster=lab["PXC_LAB_CLUSTER"], nodes=int(defaults["lab_nodes"]),
-                   subnet=lab["PXC_LAB_SUBNET"], root=defaults["lab_root"], http_port=int(lab["PXC_LAB_HTTP_PORT"]),
+    pxc = defaults()
+    return LabSpec(name=lab["PXC_LAB_NAME"], cluster=lab["PXC_LAB_CLUSTER"], nodes=int(pxc["lab_nodes"]),
+                   subnet=lab["PXC_LAB_SUBNET"], root=pxc["lab_root"], http_port=int(lab["PXC_LAB_HTTP_PORT"]),
                    egress_port=int(lab["PXC_LAB_EGRESS_PORT"]))
 
 

@@ -16,8 +16,6 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import yaml
-
 from ops.cluster.mail import undelivered
 from ops.core.errors import ApiError
 from ops.core.inventory import load_cluster
@@ -28,7 +26,7 @@ from ops.load.runner import LoadProcess, plan
 from ops.load.timeline import purchase_stats, timeline
 from ops.shop.api import Api
 from ops.shop.seed import load_seed
-from tests.labs import PROJECT, lab_spec
+from tests.labs import PROJECT, defaults, lab_spec
 
 SEED = PROJECT / "scripts" / "seed.yaml"
 
@@ -72,8 +70,7 @@ def around(lab: dict, action, buyers: int = 3, before_s: float = 15, budget_s: f
 
 def mail_missing(lab: dict, addresses: set[str], wait_s: float = 120) -> set[str]:
     """The addresses the lab's mail sink holds no message for after wait_s."""
-    clusters = os.environ.get("PXC_CLUSTERS_DIR") or yaml.safe_load((PROJECT / "invoke.yaml").read_text())["pxc"][
-        "clusters_dir"]
+    clusters = os.environ.get("PXC_CLUSTERS_DIR") or defaults()["clusters_dir"]
     cl = load_cluster(lab["PXC_CLUSTER"], PROJECT / clusters)
     with Remote(cl, echo=False) as remote:
         return undelivered(remote, cl, addresses, wait_s)

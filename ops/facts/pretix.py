@@ -1,4 +1,4 @@
-"""Facts from inside pretix: Django's migrations (applied, shipped, what is new) and the SMTP test's answer, the mail sink's recipients."""
+"""Facts from inside pretix: Django's migrations (applied, shipped, what is new), the SMTP test's answer, mail."""
 from __future__ import annotations
 
 import json
