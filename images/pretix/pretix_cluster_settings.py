@@ -58,6 +58,32 @@ if os.environ.get("PXC_PUBLISHER_ONLY") and globals().get("CELERY_BROKER_URL", "
     _resend_cut_task_messages(CELERY_BROKER_TRANSPORT_OPTIONS)  # noqa: F405 - pretix defines both with a broker
 
 
+# Celery's Django fixup closes a worker's database connections after every task unless CELERY_DB_REUSE_MAX is set:
+# each task (a cart, an order, its mail: several per purchase) then paid a new connection, SCRAM authentication at
+# PgBouncer included (py-spy on a worker under bench load: psycopg2.connect and the session set-up in every task).
+# Reused, a connection is still closed after CONN_MAX_AGE (120 s) and every 2 x 500 tasks; the check below replaces
+# the per-task reconnect as the guard against a connection that died while the worker waited (PgBouncer restarted).
+CELERY_DB_REUSE_MAX = 500
+
+
+def _check_task_db_connections(**_) -> None:
+    """Before each task: drop a connection that had an error, is obsolete, or no longer answers (SELECT 1 through
+    PgBouncer), so that a task never starts on a dead one; the task then connects afresh."""
+    from django.db import connections
+    for conn in connections.all(initialized_only=True):
+        conn.close_if_unusable_or_obsolete()
+        if conn.connection is not None and not conn.is_usable():
+            conn.close()
+
+
+def _connect_task_db_check() -> None:
+    from celery.signals import task_prerun
+    task_prerun.connect(_check_task_db_connections, weak=False, dispatch_uid="pxc-task-db-check")
+
+
+_connect_task_db_check()
+
+
 def _ca_file(src: str, dest: str = "/tmp/pretix-cluster/s3-ca.pem") -> str:
     """The CA of the object store's certificate as a PEM file (the secret holds it base64url-encoded)."""
     with open(src) as f:
