@@ -116,11 +116,13 @@ class Remote:
     def stream(self, node: Node, command: str, on_line, timeout: int = 3600) -> NodeResult:
         """Run a long command, handing each output line (masked) to on_line as it arrives."""
         say(f"[{node.name}] $ {command}")
-        out = _LineWriter(on_line)
+        # One writer per stream: stdout and stderr arrive on separate threads and must not split each other's lines
+        out, err = _LineWriter(on_line), _LineWriter(on_line)
         try:
-            return self._call(node, command, timeout, hide=False, in_stream=False, out_stream=out, err_stream=out)
+            return self._call(node, command, timeout, hide=False, in_stream=False, out_stream=out, err_stream=err)
         finally:
-            out.flush()
+            out.close()
+            err.close()
 
     def _call(self, node: Node, command: str, timeout: int, **kwargs) -> NodeResult:
         try:
@@ -183,6 +185,10 @@ class _LineWriter:
             self.on_line(MASKER(line.rstrip("\r")))
 
     def flush(self) -> None:
+        """Nothing: Invoke flushes after every chunk, and a chunk may end mid-line."""
+
+    def close(self) -> None:
+        """Hand over what is left once the command has ended."""
         if self.buf:
             self.on_line(MASKER(self.buf))
             self.buf = ""
