@@ -134,4 +134,6 @@ def test_sink_recipients_are_read_from_the_to_headers():
              "Subject: To: nobody@example.org\nX-To: x@example.org\n")
     assert F.parse_recipients(spool) == {"buyer-1@example.org", "buyer-2@example.org", "c@example.net"}
     assert F.parse_recipients("") == set()
-    assert P.SINK_RECIPIENTS == "cat /var/spool/mailsink/*.eml 2>/dev/null | grep -i '^To:' || true"
+    assert P.sink_recipients("pretix") == (
+        "d=$(docker volume inspect -f '{{.Mountpoint}}' pretix_mail_spool 2>/dev/null) || exit 0; "
+        "cat \"$d\"/*.eml 2>/dev/null | grep -i '^To:' || true")

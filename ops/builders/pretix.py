@@ -62,8 +62,11 @@ def mail_test(to: str, subject: str) -> str:
     return sh("python3", "-c", MAIL_TEST, to, subject)
 
 
-# The recipients of every message the lab's mail sink keeps (its spool, run inside the mail container).
-SINK_RECIPIENTS = "cat /var/spool/mailsink/*.eml 2>/dev/null | grep -i '^To:' || true"
+def sink_recipients(stack: str) -> str:
+    """The recipients of every message the lab's mail sink kept on this node, read from its spool volume on the
+    host: a sink that Swarm moved to another node (its node cut off) left what it had received behind."""
+    return (f"d=$(docker volume inspect -f '{{{{.Mountpoint}}}}' {stack}_mail_spool 2>/dev/null) || exit 0; "
+            f"cat \"$d\"/*.eml 2>/dev/null | grep -i '^To:' || true")
 
 
 # Django's applied migrations, read on the PostgreSQL leader (no pretix process needed): app.name per line.

@@ -53,11 +53,10 @@ def undelivered(remote: Remote, cl, addresses: set[str], timeout: float = 120) -
     want, missing = {a.lower() for a in addresses}, set()
 
     def arrived() -> bool:
-        r = in_one(remote, cl, "mail", P.SINK_RECIPIENTS, timeout=60)
-        if r is None or r.error:
-            return False
+        results = remote.run_all(cl.nodes, P.sink_recipients(cl.stack), timeout=60, echo=False)
+        found = set().union(*(F.parse_recipients(r.stdout) for r in results.values() if r.ok))
         missing.clear()
-        missing.update(want - F.parse_recipients(r.stdout))
+        missing.update(want - found)
         return not missing
 
     if not poll(arrived, timeout, first=1, cap=10):
