@@ -105,4 +105,6 @@ def test_entry_load_balancer_checks_every_node_and_never_resends_a_request():
     assert ("    server n1 10.99.0.11:80 check\n    server n2 10.99.0.12:80 check\n"
             "    server n3 10.99.0.13:80 check\n") in cfg
     assert "option httpchk GET /nginx-health" in cfg and "retry-on conn-failure\n" in cfg
+    # a stopping nginx answers 404: no new requests while it finishes those in flight
+    assert "    http-check disable-on-404\n    http-check expect status 200\n" in cfg
     assert all(n["labels"] == {"pxc.lb": "true"} for n in L.inventory(SPEC)["nodes"])

@@ -116,6 +116,15 @@ def test_worker_restart_under_load_loses_no_order_and_no_mail(seeded):
     assert "restart takes one of web, worker," in error and "inv failover.db" in error
 
 
+def test_nginx_restart_under_load_fails_no_purchase(seeded):
+    """`inv restart nginx` while buyers buy: each node's nginx drains (404 to the entry load balancer, its requests
+    in flight finish) before it stops, so the load balancer never cuts a request."""
+    figures = around(STACK_LAB, inv_action(STACK_LAB, "restart", "nginx"), buyers=3, before_s=10, budget_s=120,
+                     after_s=10)
+    assert_no_failed_purchase(figures)
+    assert any("restart: nginx converged in" in line for line in figures["outcome"]["out"])
+
+
 FAKE = "('pxctest', '0001_fake')"
 
 

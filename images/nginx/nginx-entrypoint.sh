@@ -9,6 +9,9 @@ set -euo pipefail
 : "${NGINX_UPSTREAM_PORT:=8000}"
 : "${NGINX_RESOLVE_EVERY:=2}"
 : "${NGINX_MAINTENANCE_DIR:=/etc/nginx/pxc-maintenance}"   # bind-mounted by the stack; <dir>/on = maintenance
+: "${NGINX_DRAIN_NOTICE:=3}"   # s of 404s from /nginx-health before counting requests (the LB checks every 1 s)
+: "${NGINX_DRAIN_MAX:=20}"     # s to wait for requests in flight (keep below the stack's stop_grace_period)
+DRAINING=/run/pxc-draining
 UPSTREAM=/etc/nginx/pxc/upstream.conf
 log() { echo "nginx-entrypoint: $*" >&2; }
 
@@ -32,14 +35,40 @@ render() {  # $1 = addresses, one per line
 
 maintenance() { [ -f "$NGINX_MAINTENANCE_DIR/on" ] && echo on || echo off; }
 
+in_flight() {  # requests nginx is answering, without this one (stub_status "Writing"); 0 when it cannot tell
+    local line writing=1
+    exec 3<>/dev/tcp/127.0.0.1/80 || { echo 0; return; }
+    printf 'GET /nginx-status HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+    while IFS= read -r -t 3 line <&3; do
+        [[ "$line" =~ Writing:\ ([0-9]+) ]] && writing=${BASH_REMATCH[1]}
+    done
+    exec 3<&-
+    echo $((writing - 1))
+}
+
+# Stop without cutting a request: a graceful QUIT alone closes the listener at once, the load balancer then marks
+# the node down and (HAProxy on-marked-down shutdown-sessions) cuts the requests nginx was still finishing.
+drain() {
+    local waited=0 n
+    touch "$DRAINING"
+    log "draining: /nginx-health answers 404, no new requests from the load balancer"
+    sleep "$NGINX_DRAIN_NOTICE"
+    while n=$(in_flight); [ "$n" -gt 0 ] && [ "$waited" -lt "$NGINX_DRAIN_MAX" ]; do
+        sleep 1; waited=$((waited + 1))
+    done
+    log "drained: $n request(s) in flight after $((NGINX_DRAIN_NOTICE + waited))s; stopping nginx"
+    kill -QUIT "$pid" 2>/dev/null; wait "$pid"; exit 0
+}
+
 mkdir -p "$(dirname "$UPSTREAM")"
+rm -f "$DRAINING"
 [ -d "$NGINX_MAINTENANCE_DIR" ] || mkdir -p "$NGINX_MAINTENANCE_DIR"   # not mounted (a plain docker run): never on
 current=$(servers)
 render "$current"
 nginx -t -q
 nginx -g 'daemon off;' &
 pid=$!
-trap 'kill -QUIT $pid 2>/dev/null; wait $pid; exit 0' TERM INT QUIT
+trap drain TERM INT QUIT
 log "upstream: $(echo $current | tr '\n' ' ')"
 mode=$(maintenance)
 log "maintenance: $mode"

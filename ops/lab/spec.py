@@ -300,6 +300,8 @@ frontend shop
 backend nginx_nodes
     balance roundrobin
     option httpchk GET /nginx-health
+    # a draining nginx (its stop signal came) answers 404: no new requests, its requests in flight finish
+    http-check disable-on-404
     http-check expect status 200
     default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
 {servers}
