@@ -56,6 +56,9 @@ def unlock(c, cluster=None):
     say(f"deploy lock of {cl.stack} removed")
 
 
+LOGS_TIMEOUT_S = 120
+
+
 @task(help={"service": "service name without the stack prefix (web, worker, pg1, nginx, ...)",
             "follow": "keep streaming new lines", "tail": "lines of history per task (default 50)",
             "cluster": HELP["cluster"]})
@@ -65,9 +68,13 @@ def logs(c, service, follow=False, tail=50, cluster=None):
     cl = load(c, cluster)
     with Remote(cl, echo=False) as remote:
         r = remote.stream(D.first_manager(remote), S.service_logs(f"{cl.stack}_{service}", int(tail), follow),
-                          lambda line: print(line, flush=True), timeout=24 * 3600)
-        if not r.ok:
-            raise OpsError(f"no logs for {service}: {r.describe()}")
+                          lambda line: print(line, flush=True), timeout=24 * 3600 if follow else LOGS_TIMEOUT_S)
+    if not follow and r.error and r.error.startswith("timed out"):
+        # seen in the lab: `docker service logs` of a service whose tasks were replaced printed them all, then hung
+        raise OpsError(f"`docker service logs` for {service} did not end within {LOGS_TIMEOUT_S}s (it can hang "
+                       f"after the last line when tasks were replaced): the lines above are what it sent")
+    if not r.ok:
+        raise OpsError(f"no logs for {service}: {r.describe()}")
 
 
 @task(positional=["assignment"], help={"assignment": "SERVICE=N, e.g. web=4", "cluster": HELP["cluster"]})
