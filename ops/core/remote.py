@@ -27,6 +27,7 @@ class NodeResult:
     stdout: str
     stderr: str
     error: str = ""       # connection-level failure, exit_code is -1 then
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -129,7 +130,7 @@ class Remote:
             r = self.conn(node).run(command, warn=True, timeout=timeout, **kwargs)
             return NodeResult(node.name, command, r.exited, r.stdout, r.stderr)
         except CommandTimedOut:
-            return NodeResult(node.name, command, -1, "", "", error=f"timed out after {timeout}s")
+            return NodeResult(node.name, command, -1, "", "", error=f"timed out after {timeout}s", timed_out=True)
         except Exception as exc:  # connection-level: name the node, never a traceback
             self._conns.pop(node.name, None)
             return NodeResult(node.name, command, -1, "", "", error=_explain(exc, node))

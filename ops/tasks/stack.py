@@ -69,7 +69,7 @@ def logs(c, service, follow=False, tail=50, cluster=None):
     with Remote(cl, echo=False) as remote:
         r = remote.stream(D.first_manager(remote), S.service_logs(f"{cl.stack}_{service}", int(tail), follow),
                           lambda line: print(line, flush=True), timeout=24 * 3600 if follow else LOGS_TIMEOUT_S)
-    if not follow and r.error and r.error.startswith("timed out"):
+    if not follow and r.timed_out:
         # seen in the lab: `docker service logs` of a service whose tasks were replaced printed them all, then hung
         raise OpsError(f"`docker service logs` for {service} did not end within {LOGS_TIMEOUT_S}s (it can hang "
                        f"after the last line when tasks were replaced): the lines above are what it sent")
