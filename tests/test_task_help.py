@@ -46,3 +46,9 @@ def test_help_text_lists_positional_arguments_and_flags():
     text = help_text("restart", "Restart a service.\n", ["service"], {"service": "which", "dry_run": "only show"})
     assert text == ("Usage: inv[oke] [--core-opts] restart [--options] <service>\n\nDocstring:\n  Restart a service."
                     "\n\nOptions:\n  --service=STRING  which\n  --dry-run=STRING  only show")
+
+
+def test_help_text_shows_switches_and_numbers_as_invoke_does():
+    text = help_text("logs", "Show logs.\n", ["service"], {"service": "which", "follow": "keep going", "tail": "lines"},
+                     {"follow": False, "tail": 50, "cluster": None})
+    assert text.splitlines()[-3:] == ["  --service=STRING  which", "  --follow  keep going", "  --tail=INT  lines"]

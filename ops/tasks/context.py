@@ -90,10 +90,22 @@ def answers_help(fn, name: str, positional, flags: dict):
     @functools.wraps(fn)
     def wrapper(c, *args, **kwargs):
         if any(v in ("--help", "-h") for v in [*args, *(kwargs.get(p) for p in positional)]):
-            print(help_text(typed_name(name), fn.__doc__ or "", positional, flags))
+            print(help_text(typed_name(name), fn.__doc__ or "", positional, flags, defaults(fn)))
             return None
         return fn(c, *args, **kwargs)
     return wrapper
+
+
+def defaults(fn) -> dict:
+    """The default of each flag of a task function (its kind in the help: a switch, a number or a string)."""
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+
+def flag_line(flag: str, text: str, default=None) -> str:
+    """One option as Invoke shows it: --dry-run for a switch, --tail=INT, --service=STRING."""
+    kind = "" if isinstance(default, bool) else "=INT" if isinstance(default, int) else "=STRING"
+    return f"  --{flag.replace('_', '-')}{kind}  {text}"
 
 
 def typed_name(name: str) -> str:
@@ -103,10 +115,10 @@ def typed_name(name: str) -> str:
     return words[at - 1] if at > 1 and words[at - 1].endswith(name) else name
 
 
-def help_text(name: str, doc: str, positional, flags: dict) -> str:
+def help_text(name: str, doc: str, positional, flags: dict, flag_defaults: dict | None = None) -> str:
     """Invoke's help layout: usage, the docstring, one line per flag."""
     args = " ".join(f"<{p}>" for p in positional)
     lines = [f"Usage: inv[oke] [--core-opts] {name} [--options] {args}".rstrip(), "", "Docstring:"]
     lines += [f"  {line.strip()}" for line in doc.strip().splitlines()] + ["", "Options:"]
-    lines += [f"  --{flag.replace('_', '-')}=STRING  {text}" for flag, text in flags.items()]
+    lines += [flag_line(flag, text, (flag_defaults or {}).get(flag)) for flag, text in flags.items()]
     return "\n".join(lines)
