@@ -82,6 +82,7 @@ def main():
     r = redis_client()
     log(f"every {INTERVAL}s, lease {LEASE_S}s renewed every {RENEW_S}s (owner {owner})")
     while True:
+        heartbeat()  # the loop runs: healthy from the first round on, not only after its runperiodic
         run_once(r, owner)
         heartbeat()  # healthy while the loop runs, whether this round ran or another node's did
         time.sleep(INTERVAL)

@@ -2,7 +2,10 @@
 
 web: gunicorn's master accepts connections on :8000 (no request: every pretix page touches the database, and a
      database failing over is no reason to restart the task; gunicorn itself restarts a stuck worker).
-worker: the celery worker of this container answers a ping.
+worker: the celery worker of this container signalled ready (a file, pretix_cluster_settings.py), and answers a ping
+        at least every 3 minutes. The ping imports Django and Celery (~1 CPU-s), so it runs once a minute at most;
+        the checks in between only read time stamps, which lets a short interval report a ready worker within
+        seconds (a 60 s interval held every fresh deploy for a minute: Docker 20.10 has no start interval).
 cron: the scheduling loop touched its heartbeat file recently.
 migrate/shell/manage: always healthy (one-shot or interactive).
 """
@@ -13,6 +16,9 @@ import sys
 import time
 
 STATE_DIR = "/tmp/pretix-cluster"
+WORKER_READY = os.path.join(STATE_DIR, "worker-ready")     # written by pretix_cluster_settings.py (worker_ready)
+PING_EVERY_S = 60
+UNHEALTHY_AFTER_S = 180    # no answered ping for this long (as 3 failed checks 60 s apart did before)
 
 
 def container_mode():
@@ -36,12 +42,51 @@ def web_alive():
         return 1
 
 
+def mtime(path, default=None):
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return default
+
+
+def touch(path):
+    with open(path, "a"):
+        os.utime(path)
+
+
+def worker_step(now, ready, last_ok, last_tried):
+    """What the worker's check does now: 'not ready', 'ping', 'ok' or 'stale' (no answered ping for too long).
+    ready/last_ok/last_tried: times of the ready file and of the last answered and last tried ping (None: never)."""
+    if ready is None:
+        return "not ready"
+    if now - (last_tried or 0) >= PING_EVERY_S:
+        return "ping"
+    return "ok" if now - (last_ok or ready) < UNHEALTHY_AFTER_S else "stale"
+
+
 def worker_alive():
+    now, ok_file, tried_file = time.time(), WORKER_READY + ".ping-ok", WORKER_READY + ".ping-tried"
+    ready, last_ok = mtime(WORKER_READY), mtime(ok_file)
+    step = worker_step(now, ready, last_ok, mtime(tried_file))
+    if step == "ping":
+        touch(tried_file)
+        if worker_pings():
+            touch(ok_file)
+            return 0
+        step = worker_step(now, ready, last_ok, now)
+    if step == "not ready":
+        print("the celery worker has not signalled ready yet")
+    elif step == "stale":
+        print(f"the celery worker has not answered a ping for {now - (last_ok or ready):.0f}s")
+    return 0 if step == "ok" else 1
+
+
+def worker_pings():
     r = subprocess.run(["celery", "-A", "pretix.celery_app", "inspect", "ping", "-d", f"celery@{socket.gethostname()}",
                         "--timeout", "5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=25)
     if r.returncode != 0:
         print(r.stdout.decode(errors="replace")[-500:])
-    return 0 if r.returncode == 0 else 1
+    return r.returncode == 0
 
 
 def cron_alive():

@@ -84,6 +84,21 @@ def _connect_task_db_check() -> None:
 _connect_task_db_check()
 
 
+def _mark_worker_ready(**_) -> None:
+    """The worker's HEALTHCHECK (pretix-healthcheck.py) reads this file: ready without a ping per check."""
+    os.makedirs("/tmp/pretix-cluster", exist_ok=True)
+    with open("/tmp/pretix-cluster/worker-ready", "w") as f:
+        f.write("ready\n")
+
+
+def _connect_worker_ready() -> None:
+    from celery.signals import worker_ready
+    worker_ready.connect(_mark_worker_ready, weak=False, dispatch_uid="pxc-worker-ready")
+
+
+_connect_worker_ready()
+
+
 def _ca_file(src: str, dest: str = "/tmp/pretix-cluster/s3-ca.pem") -> str:
     """The CA of the object store's certificate as a PEM file (the secret holds it base64url-encoded)."""
     with open(src) as f:
