@@ -58,6 +58,25 @@ if os.environ.get("PXC_PUBLISHER_ONLY") and globals().get("CELERY_BROKER_URL", "
     _resend_cut_task_messages(CELERY_BROKER_TRANSPORT_OPTIONS)  # noqa: F405 - pretix defines both with a broker
 
 
+def _keep_alive_redis_sockets(broker_options: dict) -> None:
+    """TCP keep-alive on every Redis socket of Celery (broker and results) and the cache. A worker waits for the
+    answer to its BRPOP on a socket that sends nothing: when the node of its redis-proxy is cut off, that socket
+    stays open (no timeout, and nothing unacknowledged that the kernel would retransmit and give up on), and the
+    worker consumes nothing more until the node comes back (a partition drill: no sale from the cut until 34 s after
+    the return). With keep-alive the kernel declares the peer dead after the stack's sysctls (idle 10 s, then 3
+    probes 3 s apart) and the worker reconnects to a live proxy. (Celery's results: CELERY_REDIS_SOCKET_KEEPALIVE.)"""
+    broker_options["socket_keepalive"] = True
+    for cache in CACHES.values():
+        if cache.get("BACKEND") == "django_redis.cache.RedisCache":
+            kwargs = cache.setdefault("OPTIONS", {}).setdefault("CONNECTION_POOL_KWARGS", {})
+            kwargs["socket_keepalive"] = True
+
+
+if globals().get("CELERY_BROKER_URL", "").startswith("redis"):
+    _keep_alive_redis_sockets(CELERY_BROKER_TRANSPORT_OPTIONS)  # noqa: F405
+    CELERY_REDIS_SOCKET_KEEPALIVE = True
+
+
 # Celery's Django fixup closes a worker's database connections after every task unless CELERY_DB_REUSE_MAX is set:
 # each task (a cart, an order, its mail: several per purchase) then paid a new connection, SCRAM authentication at
 # PgBouncer included (py-spy on a worker under bench load: psycopg2.connect and the session set-up in every task).
