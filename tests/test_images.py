@@ -118,3 +118,18 @@ def test_build_waves_run_independent_images_together():
     assert waves(["nginx"], deps) == [["nginx"]]        # --only nginx: pretix is already in the registry
     with pytest.raises(OpsError, match="built from each other"):
         waves(["a", "b"], {"a": ("b",), "b": ("a",)})
+
+
+def first_steps_after_base(dockerfile: str) -> list[str]:
+    """The instruction right after each `FROM ${BASE_IMAGE}` of a Dockerfile (comments and blank lines skipped)."""
+    lines = [line.strip() for line in dockerfile.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [lines[i + 1] for i, line in enumerate(lines[:-1]) if line.startswith("FROM ${BASE_IMAGE}")]
+
+
+def test_every_stage_from_the_base_begins_with_a_step_of_its_own():
+    # Side by side builds with identical first steps made sibling cache entries; a later build continued from
+    # another image's entry and rebuilt (new digest: the next deploy restarted etcd, Redis and the Sentinels).
+    steps = [s for d in sorted(images.IMAGES_DIR.glob("*/Dockerfile")) for s in first_steps_after_base(d.read_text())]
+    assert len(steps) >= 9
+    assert all(s.startswith("LABEL pretix-cluster.stage=") for s in steps), steps
+    assert len(set(steps)) == len(steps), steps
