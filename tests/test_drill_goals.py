@@ -34,7 +34,7 @@ def test_recorded_partition_drill_misses_with_reasons():
     tl = timeline(records, meta["fault_at"], meta["returned"], meta["returned"])
     misses = missed(GOALS["partition"], tl, records, True, 0, True, meta["returned"])
     assert misses[:2] == ["recovery 42.2 s > 30 s", "36.4 s without a completed purchase > 30 s"]
-    assert any(m.startswith("38 purchases/min 30 s after the return < 90% of 51") for m in misses)
+    assert any(m.startswith("38 purchases/min from 30 s after the return < 90% of 51") for m in misses)
 
 
 def test_lost_orders_and_a_broken_cluster_always_fail():

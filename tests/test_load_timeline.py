@@ -100,7 +100,7 @@ def test_rates_during_after_and_after_the_return():
     assert tl.rate_during == 0.0
     assert tl.rate_after == pytest.approx(60 * 14 / (tl_end(records) - 120))
     assert tl.rate_after_return == pytest.approx(12.0)  # 6 in the 30 s after 140
-    assert "30 s after the return 12.0" in tl.lines()[-1]
+    assert "first 30 s after the return 12.0" in tl.lines()[-1]
 
 
 def tl_end(records):

@@ -84,6 +84,6 @@ def _return_goals(goal: Goal, tl: Timeline, records: list[Record], returned: flo
     if speed is None:
         out.append("the run ended too soon after the return to measure the speed")
     elif tl.rate_before and speed < goal.speed_share * tl.rate_before:
-        out.append(f"{speed:.0f} purchases/min {RETURN_WINDOW_S:.0f} s after the return < "
+        out.append(f"{speed:.0f} purchases/min from {RETURN_WINDOW_S:.0f} s after the return < "
                    f"{goal.speed_share:.0%} of {tl.rate_before:.0f} before the fault")
     return out

@@ -55,7 +55,7 @@ class Timeline:
             out.append(f"longest stretch without a completed purchase: {self.longest_gap_s:.1f} s "
                        f"(from {self.gap_from_s:+.1f} s to {self.gap_to_s:+.1f} s)")
         rates = [("before", self.rate_before), ("during", self.rate_during), ("after", self.rate_after),
-                 (f"{RETURN_WINDOW_S:.0f} s after the return", self.rate_after_return)]
+                 (f"first {RETURN_WINDOW_S:.0f} s after the return", self.rate_after_return)]
         out.append("purchases/min: " + ", ".join(f"{k} {v:.1f}" for k, v in rates if v is not None))
         return out
 
