@@ -57,3 +57,7 @@ def test_probe_runs_inside_each_local_container_of_the_services():
         "[ -n \"$c\" ] && echo \"$s|$(docker exec -u postgres $c sh -c 'psql -c '\"'\"'select 1'\"'\"'' 2>&1 "
         "| tr '\\n' ' ')\"; done; true")
     assert S.stack_containers("pretix") == "docker ps -q --filter label=com.docker.stack.namespace=pretix"
+
+
+def test_swarm_heartbeat():
+    assert C.swarm_heartbeat(20) == "docker swarm update --dispatcher-heartbeat 20s"

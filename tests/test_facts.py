@@ -13,11 +13,13 @@ def test_docker_info_of_a_manager():
     assert f.hostname == "pxlab-n1"
     assert f.cluster_id == "8btlpqcd11qftqwqgqciv8he9"
     assert f.server_version == "20.10.24+dfsg1"
+    assert f.heartbeat_s == 5.0
 
 
 def test_docker_info_outside_a_swarm():
     f = parse_docker_info((FIX / "docker_info_inactive.json").read_text())
     assert (f.state, f.active, f.is_manager, f.cluster_id, f.managers) == ("inactive", False, False, "", 0)
+    assert f.heartbeat_s is None
 
 
 def test_node_ls():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ops.cluster.swarm import HEARTBEAT_S
 from ops.core.inventory import load_cluster, parse_cluster
 from ops.core.remote import Remote
 from ops.facts.docker import DOCKER_INFO, NODE_LS, parse_docker_info, parse_node_ls
@@ -34,6 +35,10 @@ def test_every_node_reports_an_active_swarm_over_ssh(lab):
     for n in ("n1", "n2", "n3"):
         assert f"{n}: pxtest-{n} docker" in p.stdout
     assert p.stdout.count("swarm active (manager, 3 managers, 3 nodes)") == 3
+    cl = cluster(lab)
+    with Remote(cl, echo=False) as r:
+        facts = parse_docker_info(r.check(cl.node("n2"), DOCKER_INFO).stdout)
+    assert facts.heartbeat_s == HEARTBEAT_S   # lab.up set it: a short blip no longer restarts a node's tasks
 
 
 def test_ssh_sessions_land_on_their_own_node(lab):
@@ -90,7 +95,7 @@ def test_killed_dockerd_is_marked_down_then_lab_up_repairs_it(lab):
     os.kill(pid, signal.SIGKILL)
     with Remote(cl, echo=False) as r:
         status = None
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 150   # 3 missed heartbeats of HEARTBEAT_S s, and some
         while time.monotonic() < deadline:
             res = r.run(cl.node("n1"), NODE_LS)
             rows = {row.hostname: row.status for row in parse_node_ls(res.stdout)} if res.ok else {}

@@ -23,6 +23,10 @@ def swarm_init(address: str) -> str:
     return docker("swarm", "init", "--advertise-addr", address, "--listen-addr", f"{address}:{SWARM_PORT}")
 
 
+def swarm_heartbeat(seconds: int) -> str:
+    return docker("swarm", "update", "--dispatcher-heartbeat", f"{seconds}s")
+
+
 def swarm_join_token(role: str) -> str:
     return docker("swarm", "join-token", "--quiet", role)
 

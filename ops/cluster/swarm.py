@@ -11,6 +11,13 @@ from ..core.remote import Remote, fail_on_errors
 from ..core.retry import poll
 from ..facts import docker as facts
 
+# A node is marked down after 3 missed heartbeats. At Docker's default of 5 s, a 15 s network blip already made the
+# swarm restart every task of the node, and on its return it replaced them again: a running nginx, the database's
+# synchronous standby and the object store restarted 50-60 s after the return (partition drill), buyers slowed.
+# 20 s: a node must be silent for about a minute. Nothing on the purchase path waits for that: web, worker and every
+# proxy run two or more replicas on different nodes, and the data services are pinned to their nodes anyway.
+HEARTBEAT_S = 20
+
 
 def swarm_facts(remote: Remote, nodes=None) -> dict[str, facts.SwarmFact]:
     results = remote.run_all(nodes or remote.cluster.nodes, facts.DOCKER_INFO, timeout=30, echo=False)
@@ -56,6 +63,7 @@ def ensure_swarm(remote: Remote, reset_broken: bool = False, quorum_wait: float 
     leader = next(m for m in cluster.managers if state[m.name].active)
     changes += _join_missing(remote, state, leader)
     changes += _ensure_labels(remote, leader)
+    changes += _ensure_heartbeat(remote, leader)
     return changes
 
 
@@ -111,6 +119,20 @@ def _ensure_labels(remote: Remote, leader) -> list[str]:
             remote.check(leader, commands.node_label_add(spec["ID"], missing))
             changes.append(f"{node.name}: labels {', '.join(f'{k}={v}' for k, v in missing.items())}")
     return changes
+
+
+def heartbeat_change(current: float | None, wanted: int = HEARTBEAT_S) -> str | None:
+    """What to change about the dispatcher heartbeat; None when it is as wanted."""
+    if current == wanted:
+        return None
+    return f"dispatcher heartbeat {current:g} s -> {wanted} s" if current else f"dispatcher heartbeat -> {wanted} s"
+
+
+def _ensure_heartbeat(remote: Remote, leader) -> list[str]:
+    change = heartbeat_change(swarm_facts(remote, [leader])[leader.name].heartbeat_s)
+    if change:
+        remote.check(leader, commands.swarm_heartbeat(HEARTBEAT_S))
+    return [f"swarm: {change}"] if change else []
 
 
 def swarm_summary(remote: Remote) -> tuple[dict, list[facts.SwarmNodeRow] | None]:

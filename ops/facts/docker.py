@@ -19,6 +19,7 @@ class SwarmFact:
     error: str
     hostname: str
     server_version: str
+    heartbeat_s: float | None = None   # the swarm's dispatcher heartbeat period (managers only)
 
     @property
     def active(self) -> bool:
@@ -54,7 +55,13 @@ def parse_docker_info(output: str) -> SwarmFact:
         error=swarm.get("Error", ""),
         hostname=info.get("Name", ""),
         server_version=info.get("ServerVersion", ""),
+        heartbeat_s=_heartbeat_s(cluster),
     )
+
+
+def _heartbeat_s(cluster: dict) -> float | None:
+    period = ((cluster.get("Spec") or {}).get("Dispatcher") or {}).get("HeartbeatPeriod")
+    return period / 1e9 if period else None
 
 
 def json_lines(output: str) -> list[dict]:
