@@ -1,5 +1,5 @@
-"""The worker's health check: ready within one interval, a costly ping once a minute, unhealthy after 3 minutes
-without an answered ping (images/pretix/pretix-healthcheck.py)."""
+"""The health checks of the worker (ready within one interval, a costly ping once a minute, unhealthy after 3 minutes
+without an answered ping) and of cron (images/pretix/pretix-healthcheck.py)."""
 import importlib.util
 from pathlib import Path
 
@@ -32,3 +32,9 @@ def test_failed_pings_stay_healthy_for_three_minutes_then_not():
 def test_never_answered_counts_from_the_ready_signal():
     assert hc.worker_step(T + 100, T, None, T + 90) == "ok"
     assert hc.worker_step(T + 200, T, None, T + 190) == "stale"
+
+
+def test_cron_is_healthy_until_two_rounds_and_two_minutes_pass_without_a_heartbeat():
+    assert hc.cron_problem(T, None, 10) == "the cron loop has not written its heartbeat yet"
+    assert hc.cron_problem(T + 139, T, 10) is None
+    assert hc.cron_problem(T + 140, T, 10) == "no cron heartbeat for 140s"

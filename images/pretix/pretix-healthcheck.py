@@ -89,14 +89,22 @@ def worker_pings():
     return r.returncode == 0
 
 
+def cron_problem(now, beat, interval):
+    """Why the cron loop is unhealthy, or None. beat: time of its last heartbeat (None: never written); the loop
+    writes it before its first round and after every round, so two missed rounds and 2 minutes mean it is stuck."""
+    if beat is None:
+        return "the cron loop has not written its heartbeat yet"
+    if now - beat >= 2 * interval + 120:
+        return f"no cron heartbeat for {now - beat:.0f}s"
+    return None
+
+
 def cron_alive():
-    interval = int(os.environ.get("CRON_INTERVAL", "300"))
-    try:
-        age = time.time() - os.stat(os.path.join(STATE_DIR, "cron-heartbeat")).st_mtime
-    except OSError:
-        print("no scheduling round yet")
-        return 1
-    return 0 if age < 2 * interval + 120 else 1
+    problem = cron_problem(time.time(), mtime(os.path.join(STATE_DIR, "cron-heartbeat")),
+                           int(os.environ.get("CRON_INTERVAL", "300")))
+    if problem:
+        print(problem)
+    return 1 if problem else 0
 
 
 def main():

@@ -33,8 +33,10 @@ def _retry_cut_commands(caches: dict) -> None:
     for cache in caches.values():
         if cache.get("BACKEND") == "django_redis.cache.RedisCache":
             options = cache.setdefault("OPTIONS", {})
+            # keep-alive: see _keep_alive_redis_sockets below (a cache socket through a cut node's proxy)
             options["CONNECTION_POOL_KWARGS"] = {**options.get("CONNECTION_POOL_KWARGS", {}),
-                                                 "retry": Retry(ExponentialBackoff(cap=1.0, base=0.1), 5)}
+                                                 "retry": Retry(ExponentialBackoff(cap=1.0, base=0.1), 5),
+                                                 "socket_keepalive": True}
 
 
 _retry_cut_commands(CACHES)
@@ -59,17 +61,14 @@ if os.environ.get("PXC_PUBLISHER_ONLY") and globals().get("CELERY_BROKER_URL", "
 
 
 def _keep_alive_redis_sockets(broker_options: dict) -> None:
-    """TCP keep-alive on every Redis socket of Celery (broker and results) and the cache. A worker waits for the
+    """TCP keep-alive on every Redis socket of Celery (broker and results) and of the cache. A worker waits for the
     answer to its BRPOP on a socket that sends nothing: when the node of its redis-proxy is cut off, that socket
     stays open (no timeout, and nothing unacknowledged that the kernel would retransmit and give up on), and the
     worker consumes nothing more until the node comes back (a partition drill: no sale from the cut until 34 s after
     the return). With keep-alive the kernel declares the peer dead after the stack's sysctls (idle 10 s, then 3
-    probes 3 s apart) and the worker reconnects to a live proxy. (Celery's results: CELERY_REDIS_SOCKET_KEEPALIVE.)"""
+    probes 3 s apart) and the worker reconnects to a live proxy. (Celery's results: CELERY_REDIS_SOCKET_KEEPALIVE;
+    the cache's sockets: _retry_cut_commands.)"""
     broker_options["socket_keepalive"] = True
-    for cache in CACHES.values():
-        if cache.get("BACKEND") == "django_redis.cache.RedisCache":
-            kwargs = cache.setdefault("OPTIONS", {}).setdefault("CONNECTION_POOL_KWARGS", {})
-            kwargs["socket_keepalive"] = True
 
 
 if globals().get("CELERY_BROKER_URL", "").startswith("redis"):
