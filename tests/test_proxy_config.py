@@ -1,0 +1,79 @@
+"""The proxies' configuration as images/proxy/proxy-entrypoint.sh renders it, checked by the real `haproxy -c`."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "images" / "proxy" / "proxy-entrypoint.sh"
+pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs haproxy (scripts/install-deps.sh)")
+
+
+def render(tmp_path, kind, **env):
+    secret = tmp_path / "secret"
+    secret.write_text("s3cr3t-token\n")
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    run_env = {"PATH": os.environ["PATH"], "PROXY_KIND": kind, "PROXY_NODES": "pg1 pg2 pg3",
+               "PROXY_CONF_DIR": str(conf), "PG_PRETIX_PASSWORD_FILE": str(secret),
+               "REDIS_PASSWORD_FILE": str(secret), **env}
+    done = subprocess.run(["bash", str(SCRIPT), "render"], env=run_env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return conf
+
+
+def section(cfg: str, header: str) -> list:
+    lines = cfg.split("\n")
+    start = lines.index(header)
+    body = []
+    for line in lines[start + 1:]:
+        if not line.startswith(" "):
+            break
+        if not line.strip().startswith("#"):
+            body.append(line.strip())
+    return body
+
+
+def test_postgres_frontend_holds_logins_while_there_is_no_primary(tmp_path):
+    cfg = (render(tmp_path, "postgres") / "haproxy.cfg").read_text()
+    assert section(cfg, "frontend pg_in") == [
+        "bind 127.0.0.1:5433",
+        "tcp-request inspect-delay 1s",
+        "tcp-request content accept if { nbsrv(pg_primary) gt 0 }",
+        "tcp-request content accept if WAIT_END",
+        "default_backend pg_primary",
+    ]
+
+
+def test_the_hold_is_configurable(tmp_path):
+    cfg = (render(tmp_path, "postgres", PG_HOLD_NOSRV="250ms") / "haproxy.cfg").read_text()
+    assert "tcp-request inspect-delay 250ms" in section(cfg, "frontend pg_in")
+
+
+def test_postgres_backend_gives_up_on_a_dead_address_quickly_and_follows_patroni(tmp_path):
+    body = section((render(tmp_path, "postgres") / "haproxy.cfg").read_text(), "backend pg_primary")
+    assert body[:3] == ["balance first", "timeout connect 500ms", "option redispatch 1"]
+    assert "http-check send meth GET uri /primary ver HTTP/1.0" in body
+    assert body[-3:] == ["server pg1 pg1:5432", "server pg2 pg2:5432", "server pg3 pg3:5432"]
+
+
+def test_pgbouncer_retries_logins_at_once_and_reads_its_users_from_the_conf_dir(tmp_path):
+    conf = render(tmp_path, "postgres")
+    ini = (conf / "pgbouncer.ini").read_text()
+    assert "server_login_retry = 0" in ini.splitlines()
+    assert f"auth_file = {conf}/userlist.txt" in ini.splitlines()
+    assert (conf / "userlist.txt").read_text() == '"pretix" "s3cr3t-token"\n'
+    assert (conf / "userlist.txt").stat().st_mode & 0o077 == 0
+
+
+def test_redis_config_renders_and_checks(tmp_path):
+    body = section((render(tmp_path, "redis") / "haproxy.cfg").read_text(), "backend redis_master")
+    assert "tcp-check send AUTH\\ s3cr3t-token\\r\\n" in body
+
+
+def test_an_unknown_kind_is_one_clear_error(tmp_path):
+    done = subprocess.run(["bash", str(SCRIPT), "render"], capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], "PROXY_KIND": "mysql", "PROXY_CONF_DIR": str(tmp_path)})
+    assert done.returncode == 2
+    assert done.stderr.strip() == "proxy-entrypoint[mysql]: ERROR: PROXY_KIND must be postgres or redis"
