@@ -47,11 +47,16 @@ if [ ! -d "$DATA/member" ] && members=$(ctl member list 2>/dev/null); then
 fi
 
 log "starting (initial cluster $cluster, state $state)"
+# --pre-vote (etcd 3.5's default, off in 3.4): a member cut off the network kept starting elections (term 621 ->
+# 650 in a 45 s partition drill); back, its higher term made the leader step down, and etcd had no leader for
+# seconds while Patroni's leader updated its key (read timeouts on pg's leader). With pre-vote an isolated member
+# does not raise its term unless a majority would vote for it.
 exec etcd --name "$name" --data-dir "$DATA" \
     --listen-client-urls http://0.0.0.0:2379 --advertise-client-urls "http://$name:2379" \
     --listen-peer-urls http://0.0.0.0:2380 --initial-advertise-peer-urls "http://$name:2380" \
     --initial-cluster "$cluster" --initial-cluster-state "$state" \
     --initial-cluster-token "$token" \
     --heartbeat-interval "$hb" --election-timeout "$el" \
+    --pre-vote \
     --auto-compaction-mode periodic --auto-compaction-retention 1h \
     --snapshot-count 10000 --logger zap --log-outputs stderr
