@@ -24,22 +24,22 @@ from redis.retry import Retry
 _ENDPOINT = os.environ.get("PXC_MEDIA_S3_ENDPOINT", "")
 
 
-def _retry_cut_commands(caches: dict) -> None:
+def _retry_cut_cache_commands_with_keep_alive(caches: dict) -> None:
     """A failover of the Redis master (planned: `inv failover.redis`; or the Sentinels') ends with redis-proxy
     closing the clients' sessions on the old master, where writes were held: a command waiting there then failed as
     HTTP 500 (redis-py retries nothing by default; 1-6 failed purchases per failover in the lab). Sent again on a
     fresh connection it reaches the new master. The held writes never ran, and the cache and session commands are
-    idempotent (SET, GET, DEL), so sending one twice is safe."""
+    idempotent (SET, GET, DEL), so sending one twice is safe. The same pool arguments turn on TCP keep-alive (see
+    _keep_alive_redis_sockets: a cache socket through a cut node's proxy)."""
     for cache in caches.values():
         if cache.get("BACKEND") == "django_redis.cache.RedisCache":
             options = cache.setdefault("OPTIONS", {})
-            # keep-alive: see _keep_alive_redis_sockets below (a cache socket through a cut node's proxy)
             options["CONNECTION_POOL_KWARGS"] = {**options.get("CONNECTION_POOL_KWARGS", {}),
                                                  "retry": Retry(ExponentialBackoff(cap=1.0, base=0.1), 5),
                                                  "socket_keepalive": True}
 
 
-_retry_cut_commands(CACHES)
+_retry_cut_cache_commands_with_keep_alive(CACHES)
 
 
 def _resend_cut_task_messages(options: dict) -> None:
@@ -67,13 +67,21 @@ def _keep_alive_redis_sockets(broker_options: dict) -> None:
     worker consumes nothing more until the node comes back (a partition drill: no sale from the cut until 34 s after
     the return). With keep-alive the kernel declares the peer dead after the stack's sysctls (idle 10 s, then 3
     probes 3 s apart) and the worker reconnects to a live proxy. (Celery's results: CELERY_REDIS_SOCKET_KEEPALIVE;
-    the cache's sockets: _retry_cut_commands.)"""
+    the cache's sockets: _retry_cut_cache_commands_with_keep_alive.)"""
     broker_options["socket_keepalive"] = True
 
 
 if globals().get("CELERY_BROKER_URL", "").startswith("redis"):
     _keep_alive_redis_sockets(CELERY_BROKER_TRANSPORT_OPTIONS)  # noqa: F405
     CELERY_REDIS_SOCKET_KEEPALIVE = True
+
+if globals().get("CELERY_RESULT_BACKEND", "").startswith("redis"):
+    # Celery's results: a command cut by a ConnectionError is sent once more on a fresh connection (redis-py's retry
+    # covers ConnectionError once retry_on_timeout is on). A worker on a node that had been cut off found its socket
+    # to a proxy reset after the return: reading the task's state before storing its result failed (broken pipe), a
+    # cart that had been added was reported to the buyer as "an unexpected error" (partition drill, 4.6 s after the
+    # return). Results are read and written by key (GET, SET, PUBLISH): sending one twice is harmless.
+    CELERY_REDIS_RETRY_ON_TIMEOUT = True
 
 
 # Celery's Django fixup closes a worker's database connections after every task unless CELERY_DB_REUSE_MAX is set:
