@@ -2,6 +2,7 @@
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -35,20 +36,45 @@ def section(cfg: str, header: str) -> list:
     return body
 
 
-def test_postgres_frontend_holds_logins_while_there_is_no_primary(tmp_path):
-    cfg = (render(tmp_path, "postgres") / "haproxy.cfg").read_text()
-    assert section(cfg, "frontend pg_in") == [
+def warm_at(body: list) -> int:
+    """The epoch second from which the frontend serves, as rendered into its first rule."""
+    rule = next(line for line in body if "date() ge" in line)
+    return int(rule.split("date() ge ")[1].split()[0])
+
+
+def test_postgres_frontend_holds_logins_while_there_is_no_primary_and_during_the_warm_up(tmp_path):
+    before = int(time.time())
+    body = section((render(tmp_path, "postgres") / "haproxy.cfg").read_text(), "frontend pg_in")
+    warm = warm_at(body)
+    assert before + 3 <= warm <= int(time.time()) + 3
+    assert body == [
         "bind 127.0.0.1:5433",
         "tcp-request inspect-delay 1s",
-        "tcp-request content accept if { nbsrv(pg_primary) gt 0 }",
-        "tcp-request content accept if WAIT_END",
+        f"tcp-request content accept if {{ date() ge {warm} }} {{ nbsrv(pg_primary) gt 0 }}",
+        f"tcp-request content accept if {{ date() ge {warm} }} WAIT_END",
+        "tcp-request content reject if WAIT_END",
         "default_backend pg_primary",
     ]
 
 
-def test_the_hold_is_configurable(tmp_path):
-    cfg = (render(tmp_path, "postgres", PG_HOLD_NOSRV="250ms") / "haproxy.cfg").read_text()
-    assert "tcp-request inspect-delay 250ms" in section(cfg, "frontend pg_in")
+def test_the_hold_and_the_warm_up_are_configurable(tmp_path):
+    before = int(time.time())
+    body = section((render(tmp_path, "postgres", PG_HOLD_NOSRV="250ms", PROXY_WARMUP_S="7") / "haproxy.cfg")
+                   .read_text(), "frontend pg_in")
+    assert "tcp-request inspect-delay 250ms" in body
+    assert before + 7 <= warm_at(body) <= int(time.time()) + 7
+
+
+def test_redis_frontend_holds_clients_until_the_first_checks_have_run(tmp_path):
+    body = section((render(tmp_path, "redis") / "haproxy.cfg").read_text(), "frontend redis_in")
+    warm = warm_at(body)
+    assert body == [
+        "bind :6379",
+        "tcp-request inspect-delay 3s",
+        f"tcp-request content accept if {{ date() ge {warm} }}",
+        "tcp-request content accept if WAIT_END",
+        "default_backend redis_master",
+    ]
 
 
 def test_postgres_backend_gives_up_on_a_dead_address_quickly_and_follows_patroni(tmp_path):

@@ -2,7 +2,7 @@
 # Renders the proxy's configuration for PROXY_KIND and runs it in the foreground; if a process ends, the
 # container ends (Swarm restarts it). No stats page; the health endpoint listens on 127.0.0.1 only.
 # Environment: PROXY_KIND (postgres|redis), PROXY_NODES (the members' service names), PROXY_CHECK_INTER (1s),
-#   PROXY_MAXCONN (4096), PROXY_CLIENT_TIMEOUT (1h);
+#   PROXY_MAXCONN (4096), PROXY_CLIENT_TIMEOUT (1h), PROXY_WARMUP_S (3: seconds until the first client is served);
 #   postgres: PG_PRETIX_USER / PG_PRETIX_DB (pretix), PG_PRETIX_PASSWORD_FILE, PG_POOL_SIZE (20),
 #     PG_QUERY_WAIT (30: seconds a transaction may wait for a primary), PG_HOLD_NOSRV (1s: how long a login
 #     waits while there is no primary);
@@ -13,6 +13,11 @@ set -euo pipefail
 : "${PROXY_CHECK_INTER:=1s}"
 : "${PROXY_MAXCONN:=4096}"
 : "${PROXY_CLIENT_TIMEOUT:=1h}"
+# HAProxy 2.6 counts a server as up from the moment its name resolves until its checks fail (there is no
+# init-state yet): the frontends serve nobody during the first PROXY_WARMUP_S seconds (the checks run every
+# PROXY_CHECK_INTER, a failed one again after 300-500 ms, two mark a server down).
+: "${PROXY_WARMUP_S:=3}"
+WARM_AT=$(( $(date +%s) + PROXY_WARMUP_S ))
 DIR=${PROXY_CONF_DIR:-/run/haproxy}
 CFG=$DIR/haproxy.cfg
 umask 077   # the configuration holds a password: readable by the proxy's user only
@@ -81,10 +86,12 @@ frontend pg_in
     # While no member is primary, hold each new connection for ${PG_HOLD_NOSRV}, then let it fail: PgBouncer
     # retries a failed login at once (server_login_retry 0), and without the hold it opened 600-2,500
     # connections a second per proxy during a failover (pgbouncer, haproxy and dockerd's logging ~23 % of a core
-    # each). With a primary, the rule passes on the first bytes: no delay.
+    # each). With a primary, the rule passes on the first bytes: no delay. Until the first checks have run
+    # (warm-up), every server counts as up: refuse rather than reach a replica.
     tcp-request inspect-delay $PG_HOLD_NOSRV
-    tcp-request content accept if { nbsrv(pg_primary) gt 0 }
-    tcp-request content accept if WAIT_END
+    tcp-request content accept if { date() ge $WARM_AT } { nbsrv(pg_primary) gt 0 }
+    tcp-request content accept if { date() ge $WARM_AT } WAIT_END
+    tcp-request content reject if WAIT_END
     default_backend pg_primary
 
 backend pg_primary
@@ -112,6 +119,12 @@ redis_backend() {  # $1 = password
 
 frontend redis_in
     bind :6379
+    # warm-up: hold a connection until the first checks have run (a client always speaks first, so the rule is
+    # met on its first bytes afterwards); before, every server counts as up and 'first' picked a replica: a
+    # Celery worker that connected 1.6 s after its proxy started got ReadOnlyError and exited (a deploy)
+    tcp-request inspect-delay ${PROXY_WARMUP_S}s
+    tcp-request content accept if { date() ge $WARM_AT }
+    tcp-request content accept if WAIT_END
     default_backend redis_master
 
 backend redis_master
