@@ -119,9 +119,10 @@ redis_backend() {  # $1 = password
 
 frontend redis_in
     bind :6379
-    # warm-up: hold a connection until the first checks have run (a client always speaks first, so the rule is
-    # met on its first bytes afterwards); before, every server counts as up and 'first' picked a replica: a
-    # Celery worker that connected 1.6 s after its proxy started got ReadOnlyError and exited (a deploy)
+    # warm-up: a connection made before the first checks have run waits until the end of the delay (HAProxy
+    # evaluates the rules when bytes arrive and when the delay ends); later ones pass on their first bytes. Without
+    # it every server counted as up and 'first' picked a replica: a Celery worker that connected 1.6 s after its
+    # proxy started got ReadOnlyError and exited (a deploy).
     tcp-request inspect-delay ${PROXY_WARMUP_S}s
     tcp-request content accept if { date() ge $WARM_AT }
     tcp-request content accept if WAIT_END
