@@ -49,7 +49,7 @@ def test_postgres_frontend_holds_logins_while_there_is_no_primary_and_during_the
     assert before + 3 <= warm <= int(time.time()) + 3
     assert body == [
         "bind 127.0.0.1:5433",
-        "tcp-request inspect-delay 1s",
+        "tcp-request inspect-delay 250ms",
         f"tcp-request content accept if {{ date() ge {warm} }} {{ nbsrv(pg_primary) gt 0 }}",
         f"tcp-request content accept if {{ date() ge {warm} }} WAIT_END",
         "tcp-request content reject if WAIT_END",
@@ -59,9 +59,9 @@ def test_postgres_frontend_holds_logins_while_there_is_no_primary_and_during_the
 
 def test_the_hold_and_the_warm_up_are_configurable(tmp_path):
     before = int(time.time())
-    body = section((render(tmp_path, "postgres", PG_HOLD_NOSRV="250ms", PROXY_WARMUP_S="7") / "haproxy.cfg")
+    body = section((render(tmp_path, "postgres", PG_HOLD_NOSRV="2s", PROXY_WARMUP_S="7") / "haproxy.cfg")
                    .read_text(), "frontend pg_in")
-    assert "tcp-request inspect-delay 250ms" in body
+    assert "tcp-request inspect-delay 2s" in body
     assert before + 7 <= warm_at(body) <= int(time.time()) + 7
 
 

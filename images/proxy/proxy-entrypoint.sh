@@ -4,7 +4,7 @@
 # Environment: PROXY_KIND (postgres|redis), PROXY_NODES (the members' service names), PROXY_CHECK_INTER (1s),
 #   PROXY_MAXCONN (4096), PROXY_CLIENT_TIMEOUT (1h), PROXY_WARMUP_S (3: seconds until the first client is served);
 #   postgres: PG_PRETIX_USER / PG_PRETIX_DB (pretix), PG_PRETIX_PASSWORD_FILE, PG_POOL_SIZE (20),
-#     PG_QUERY_WAIT (30: seconds a transaction may wait for a primary), PG_HOLD_NOSRV (1s: how long a login
+#     PG_QUERY_WAIT (30: seconds a transaction may wait for a primary), PG_HOLD_NOSRV (250ms: how long a login
 #     waits while there is no primary);
 #   redis: REDIS_PASSWORD_FILE (/run/secrets/redis_password)
 # Argument "render": write the configuration (to PROXY_CONF_DIR, /run/haproxy) and check it, start nothing (tests).
@@ -78,7 +78,7 @@ servers() {  # $1 = port
 }
 
 postgres_backend() {
-    : "${PG_HOLD_NOSRV:=1s}"
+    : "${PG_HOLD_NOSRV:=250ms}"
     cat <<CONF
 
 frontend pg_in
