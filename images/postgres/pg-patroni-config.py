@@ -94,6 +94,9 @@ config = {
             "shared_buffers": E["PG_SHARED_BUFFERS"],
             "log_line_prefix": "%m [%p] %q%u@%d ",
             "log_min_duration_statement": 2000,
+            # a standby's WAL receiver retries the leader every 5 s by default: after the leader restarted, every
+            # commit waited (synchronous replication) until the next retry, ~5 s after the leader was up (drill.db)
+            "wal_retrieve_retry_interval": "1s",
         },
         "pg_hba": [
             "local all all peer",
