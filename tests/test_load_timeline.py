@@ -80,10 +80,20 @@ def test_failures_after_the_fault():
     assert tl.last_failure_s == tl.recovery_s == pytest.approx(20.0)
     assert tl.resumed_s == pytest.approx(32.0)
     assert tl.causes == {"http 500": 2, "timeout": 1}
-    assert (tl.longest_gap_s, tl.gap_from_s, tl.gap_to_s) == pytest.approx((35.0, -3.0, 32.0))
+    assert (tl.longest_gap_s, tl.gap_from_s, tl.gap_to_s) == pytest.approx((32.0, 0.0, 32.0))
+    assert tl.gap_before_s == pytest.approx(5.0)
     lines = "\n".join(tl.lines())
     assert "failures from +2.0 s to +20.0 s after the fault (recovery 20.0 s); by cause: http 500 2, timeout 1" in lines
-    assert "longest stretch without a completed purchase: 35.0 s (from -3.0 s to +32.0 s)" in lines
+    assert ("longest stretch without a completed purchase after the fault: 32.0 s (from +0.0 s to +32.0 s); "
+            "before the fault: 5.0 s") in lines
+
+
+def test_a_stretch_before_the_fault_is_the_loads_not_the_faults():
+    # a 12 s hole in the sales 35 s before the fault; another, from 56 s to 62 s, is under way at the fault (57 s)
+    records = [r for r in steady(0, 120, every=2) if not T + 20 < r.t1 < T + 32 and r.t1 - T not in (58, 60)]
+    tl = timeline(records, T + 57)
+    assert tl.gap_before_s == pytest.approx(12.0)
+    assert (tl.longest_gap_s, tl.gap_from_s, tl.gap_to_s) == pytest.approx((5.0, 0.0, 5.0))
 
 
 def test_failures_before_the_fault_are_not_the_faults():
@@ -145,6 +155,6 @@ def test_the_wait_for_the_first_purchase_is_not_a_gap():
     first = rec(0, 9)                                    # the load's first purchase takes 9 s (warming up)
     records = [first] + steady(9, 60, every=3)
     tl = timeline(records, T + 30)
-    assert tl.longest_gap_s == pytest.approx(3.0)        # not the 9 s from the load's start
+    assert tl.gap_before_s == pytest.approx(3.0)         # not the 9 s from the load's start
     no_sale_before = timeline([rec(0, 40)], T + 30)      # nothing sold before the fault: the load's start counts
-    assert no_sale_before.gap_from_s == pytest.approx(-30.0)
+    assert (no_sale_before.gap_before_s, no_sale_before.longest_gap_s) == pytest.approx((30.0, 10.0))

@@ -23,9 +23,12 @@ class Timeline:
     first_failure_s: float | None = None  # fault -> t1 of the first purchase failing at or after it
     last_failure_s: float | None = None   # fault -> t1 of the last one
     resumed_s: float | None = None        # fault -> the first completed purchase after the last failure
-    longest_gap_s: float | None = None    # the longest stretch without a completed purchase, in the window
-    gap_from_s: float | None = None       # where that stretch starts/ends, relative to the fault
+    # the longest stretch without a completed purchase from the fault on (one under way at the fault counts from
+    # the fault: the fault did not cause its first part), and where it starts/ends, relative to the fault
+    longest_gap_s: float | None = None
+    gap_from_s: float | None = None
     gap_to_s: float | None = None
+    gap_before_s: float | None = None     # the longest stretch before the fault: the load's own unevenness
     causes: dict = field(default_factory=dict)   # failures at or after the fault, by cause
     rate_before: float | None = None      # completed purchases/min in the BEFORE_S before the fault
     rate_during: float | None = None      # ... between the fault and its end
@@ -52,8 +55,9 @@ class Timeline:
         if self.resumed_s is not None:
             out.append(f"sales resumed {self.resumed_s:+.1f} s after the fault")
         if self.longest_gap_s is not None:
-            out.append(f"longest stretch without a completed purchase: {self.longest_gap_s:.1f} s "
-                       f"(from {self.gap_from_s:+.1f} s to {self.gap_to_s:+.1f} s)")
+            before = f"; before the fault: {self.gap_before_s:.1f} s" if self.gap_before_s is not None else ""
+            out.append(f"longest stretch without a completed purchase after the fault: {self.longest_gap_s:.1f} s "
+                       f"(from {self.gap_from_s:+.1f} s to {self.gap_to_s:+.1f} s){before}")
         rates = [("before", self.rate_before), ("during", self.rate_during), ("after", self.rate_after),
                  (f"first {RETURN_WINDOW_S:.0f} s after the return", self.rate_after_return)]
         out.append("purchases/min: " + ", ".join(f"{k} {v:.1f}" for k, v in rates if v is not None))
@@ -92,7 +96,8 @@ def timeline(records: list[Record], fault: float, fault_end: float | None = None
     last = after[-1].t1 if after else fault
     # the wait for the run's first purchase is the load warming up, not a stretch without sales
     opened = done[0] if done and done[0] < fault else start
-    gap = longest_gap(done, max(opened, fault - before_s), min(end, healed + after_s))
+    gap = longest_gap(done, fault, min(end, healed + after_s))
+    gap_before = longest_gap(done, max(opened, fault - before_s), fault)
     resumed = next((t for t in done if t > last), None)
     return Timeline(
         fault, fault_end, returned, attempts=len(records), completed=len(done), failed=len(failed),
@@ -101,6 +106,7 @@ def timeline(records: list[Record], fault: float, fault_end: float | None = None
         last_failure_s=after[-1].t1 - fault if after else None,
         resumed_s=resumed - fault if resumed is not None else None,
         longest_gap_s=gap and gap[0], gap_from_s=gap and gap[1] - fault, gap_to_s=gap and gap[2] - fault,
+        gap_before_s=gap_before and gap_before[0],
         causes=dict(Counter(r.cause or "unknown" for r in after)),
         rate_before=rate(done, max(start, fault - before_s), fault),
         rate_during=rate(done, fault, fault_end) if fault_end is not None else None,
