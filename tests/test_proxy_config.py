@@ -1,7 +1,10 @@
 """The proxies' configuration as images/proxy/proxy-entrypoint.sh renders it, checked by the real `haproxy -c`."""
+import contextlib
 import os
 import shutil
+import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -103,3 +106,51 @@ def test_an_unknown_kind_is_one_clear_error(tmp_path):
                           env={"PATH": os.environ["PATH"], "PROXY_KIND": "mysql", "PROXY_CONF_DIR": str(tmp_path)})
     assert done.returncode == 2
     assert done.stderr.strip() == "proxy-entrypoint[mysql]: ERROR: PROXY_KIND must be postgres or redis"
+
+
+INFO = {"master": "# Replication\r\nrole:master\r\nconnected_slaves:1\r\nslave0:ip=redis2,port=6379,state=online\r\n",
+        "lonely": "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n",
+        "replica": "# Replication\r\nrole:slave\r\nmaster_host:redis1\r\nmaster_port:6379\r\nmaster_link_status:up\r\n"}
+
+
+def fake_redis(reply: str) -> int:
+    """A loopback server answering AUTH, QUIT and INFO as Redis does (the INFO reply in one write); its port."""
+    srv = socket.create_server(("127.0.0.1", 0))
+
+    def serve(conn):
+        with conn, conn.makefile("rb") as f, contextlib.suppress(OSError):   # HAProxy may close first
+            for line in f:
+                word = line.split(b" ")[0].strip().upper()
+                if word == b"INFO":
+                    conn.sendall(f"${len(reply)}\r\n{reply}\r\n".encode())
+                elif word in (b"AUTH", b"QUIT"):
+                    conn.sendall(b"+OK\r\n")
+
+    def accept():
+        while True:
+            conn, _ = srv.accept()
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    threading.Thread(target=accept, daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def test_redis_checks_fail_a_replica_and_a_master_without_replicas_at_once(tmp_path):
+    """The rendered check rules, run by the real HAProxy against fake Redis servers: a mismatch is a final answer.
+    (A master promoted just before its replica re-attached showed connected_slaves:0, and HAProxy waited for more bytes
+    until the check's 2 s timeout, keeping the new master DOWN that much longer.)"""
+    body = section((render(tmp_path, "redis") / "haproxy.cfg").read_text(), "backend redis_master")
+    rules = [line for line in body if line.startswith(("option tcp-check", "tcp-check"))]
+    listen = socket.create_server(("127.0.0.1", 0))
+    port = listen.getsockname()[1]
+    listen.close()
+    servers = [f"    server {name} 127.0.0.1:{fake_redis(reply)} check inter 300ms fall 1 rise 1"
+               for name, reply in INFO.items()]
+    cfg = tmp_path / "check.cfg"
+    cfg.write_text("\n".join(["global", "    log stdout format raw local0", "defaults", "    mode tcp", "    log global",
+                              "    timeout connect 300ms", "    timeout client 5s", "    timeout server 5s",
+                              "    timeout check 2s", "listen redis_in", f"    bind 127.0.0.1:{port}",
+                              *[f"    {r}" for r in rules], *servers, ""]))
+    out = subprocess.run(["timeout", "3", "haproxy", "-db", "-f", str(cfg)], capture_output=True, text=True).stdout
+    down = {name: line for line in out.splitlines() for name in INFO if f"redis_in/{name} is DOWN" in line}
+    assert set(down) == {"lonely", "replica"}, out
+    assert all("did not match content" in line and "timeout" not in line for line in down.values()), out

@@ -143,8 +143,11 @@ backend redis_master
     tcp-check send AUTH\\ $1\\r\\n
     tcp-check expect string +OK
     tcp-check send info\\ replication\\r\\n
-    tcp-check expect string role:master
-    tcp-check expect rstring connected_slaves:[1-9]
+    # min-recv: the reply's first 60 bytes hold both lines, so a mismatch is final at once. Without it HAProxy waited
+    # for more bytes until the check's timeout: a master promoted a moment before its replica re-attached
+    # (connected_slaves:0) stayed DOWN for another 2 s, and the workers' reconnects failed meanwhile (drill.redis).
+    tcp-check expect min-recv 60 string role:master
+    tcp-check expect min-recv 60 rstring connected_slaves:[1-9]
     tcp-check send QUIT\\r\\n
     tcp-check expect string +OK
     # a DOWN server (a replica) is checked every 300 ms and one passed check marks it UP: the new master serves
