@@ -4,7 +4,7 @@ Every web replica and worker on every node reads and writes the same bucket, so 
 on one node downloads through any web replica, also once that node is gone (each object lives on two nodes).
 Without PXC_MEDIA_S3_ENDPOINT the media stay pretix's local /data/media (e.g. `inv bench --baseline`).
 Redis commands of the cache, the sessions and Celery's broker are sent again on a fresh connection when theirs is
-cut (below).
+cut (below); Celery's results and a worker's reconnect wait through a Redis failover (pretix_cluster_celery.py).
 
 Environment: PXC_MEDIA_S3_ENDPOINT (https://s3:8443), PXC_MEDIA_S3_BUCKET (pretix-media), PXC_MEDIA_S3_ACCESS_KEY
 (pxc-media), PXC_MEDIA_S3_SECRET_FILE (/run/secrets/s3_media_secret), PXC_MEDIA_S3_CA_FILE
@@ -82,6 +82,11 @@ if globals().get("CELERY_RESULT_BACKEND", "").startswith("redis"):
     # cart that had been added was reported to the buyer as "an unexpected error" (partition drill, 4.6 s after the
     # return). Results are read and written by key (GET, SET, PUBLISH): sending one twice is harmless.
     CELERY_REDIS_RETRY_ON_TIMEOUT = True
+    # ... and through a failover, for ~10 s (pretix_cluster_celery.FailoverRedisBackend)
+    CELERY_RESULT_BACKEND = "pretix_cluster_celery:FailoverRedisBackend+" + CELERY_RESULT_BACKEND  # noqa: F405
+
+# a worker reconnects to the broker every 0.5-2 s, not 2, 4, 6 s apart (pretix_cluster_celery.QuickReconnectConsumer)
+CELERY_WORKER_CONSUMER = "pretix_cluster_celery:QuickReconnectConsumer"
 
 
 # Celery's Django fixup closes a worker's database connections after every task unless CELERY_DB_REUSE_MAX is set:
