@@ -72,3 +72,14 @@ def test_return_goals_count_failures_after_the_return_and_the_speed_later():
     assert [r.t0 for r in caused_by_return(records, 50.0)] == [55]
     assert speed_after_return(records, 50.0) == pytest.approx(33.0)   # 11 completions in [80, 100]
     assert speed_after_return(records, 80.0) is None                  # the run ends too soon after
+
+
+def test_the_goal_judges_the_faults_stretch_not_the_loads_later_pauses():
+    sales = [rec(t - 2, t) for t in range(2, 60, 3)]                   # every 3 s until 59 s; the fault at 60 s
+    later = [rec(t - 2, t) for t in (*range(62, 81, 3), *range(89, 120, 3))]    # a 9 s pause from 80 s to 89 s
+    tl = timeline(sales + later, 60)
+    assert (tl.fault_gap_s, tl.longest_gap_s) == (2, 9)
+    assert missed(GOALS["redis"], tl, sales + later, audit_ok=True, lost=0, healthy=True) == []
+    slow = [r for r in later if r.t1 > 66]                             # sales resume only at 68 s
+    tl = timeline(sales + slow, 60)
+    assert missed(GOALS["redis"], tl, sales + slow, True, 0, True) == ["8.0 s without a completed purchase > 5 s"]

@@ -82,6 +82,7 @@ def test_failures_after_the_fault():
     assert tl.causes == {"http 500": 2, "timeout": 1}
     assert (tl.longest_gap_s, tl.gap_from_s, tl.gap_to_s) == pytest.approx((32.0, 0.0, 32.0))
     assert tl.gap_before_s == pytest.approx(5.0)
+    assert tl.fault_gap_s == pytest.approx(32.0)         # the whole stretch lies before sales resumed
     lines = "\n".join(tl.lines())
     assert "failures from +2.0 s to +20.0 s after the fault (recovery 20.0 s); by cause: http 500 2, timeout 1" in lines
     assert ("longest stretch without a completed purchase after the fault: 32.0 s (from +0.0 s to +32.0 s); "
@@ -94,6 +95,22 @@ def test_a_stretch_before_the_fault_is_the_loads_not_the_faults():
     tl = timeline(records, T + 57)
     assert tl.gap_before_s == pytest.approx(12.0)
     assert (tl.longest_gap_s, tl.gap_from_s, tl.gap_to_s) == pytest.approx((5.0, 0.0, 5.0))
+
+
+def test_a_stretch_once_sales_have_resumed_is_the_loads():
+    # sales every 3 s; the fault at 60 s fails one purchase (63 s); sales resume at 68 s; later the load pauses 9 s
+    records = ([r for r in steady(0, 150, every=3) if not T + 60 < r.t1 < T + 66 and not T + 86 < r.t1 < T + 95]
+               + [rec(61, 63, False, "http 500")])
+    tl = timeline(records, T + 60)
+    assert (tl.recovery_s, tl.resumed_s) == pytest.approx((3.0, 8.0))
+    assert tl.fault_gap_s == pytest.approx(8.0)          # from the fault (the last sale was at 59 s) to 68 s
+    assert (tl.longest_gap_s, tl.gap_from_s) == pytest.approx((9.0, 26.0))   # 86 -> 95 s: reported, not judged
+    assert "longest stretch without a completed purchase until sales resumed: 8.0 s" in tl.lines()
+
+
+def test_no_sale_after_the_fault_makes_the_whole_window_the_faults():
+    tl = timeline(steady(0, 60) + [rec(58, 70, False, "timeout")], T + 60, after_s=30)
+    assert tl.resumed_s is None and tl.fault_gap_s == tl.longest_gap_s == pytest.approx(10.0)   # the run ends at 70 s
 
 
 def test_failures_before_the_fault_are_not_the_faults():

@@ -12,7 +12,8 @@ RETURN_WINDOW_S = 30.0       # a returned node: full speed again within this, me
 @dataclass(frozen=True)
 class Goal:
     recovery_s: float | None      # fault -> end of the last failed purchase, at most (None: in-flight only)
-    max_gap_s: float | None       # no stretch without a completed purchase longer than this
+    max_gap_s: float | None       # no stretch without a completed purchase, from the fault until sales resumed,
+                                  # longer than this (Timeline.fault_gap_s)
     node_fault: bool = False      # the node returns: no failure caused by the return, 90 % speed within 30 s
     speed_share: float = 0.9
 
@@ -68,8 +69,8 @@ def missed(goal: Goal, tl: Timeline, records: list[Record], audit_ok: bool, lost
     else:
         if tl.recovery_s is not None and tl.recovery_s > goal.recovery_s:
             out.append(f"recovery {tl.recovery_s:.1f} s > {goal.recovery_s:.0f} s")
-        if tl.longest_gap_s is not None and tl.longest_gap_s > goal.max_gap_s:
-            out.append(f"{tl.longest_gap_s:.1f} s without a completed purchase > {goal.max_gap_s:.0f} s")
+        if tl.fault_gap_s is not None and tl.fault_gap_s > goal.max_gap_s:
+            out.append(f"{tl.fault_gap_s:.1f} s without a completed purchase > {goal.max_gap_s:.0f} s")
     if goal.node_fault and returned is not None:
         out += _return_goals(goal, tl, records, returned)
     return out
