@@ -17,7 +17,7 @@ import os
 from urllib.parse import urlparse
 
 from pretix.settings import *  # noqa: F401,F403 - this module is pretix.settings plus the overrides below
-from pretix.settings import CACHES, MEDIA_URL, SITE_URL, STORAGES
+from pretix.settings import CACHES, DATABASES, MEDIA_URL, SITE_URL, STORAGES
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -40,6 +40,16 @@ def _retry_cut_cache_commands_with_keep_alive(caches: dict) -> None:
 
 
 _retry_cut_cache_commands_with_keep_alive(CACHES)
+
+
+def _wait_for_a_primary(databases: dict) -> None:
+    """A new PostgreSQL connection waits for a primary instead of failing (pretix_cluster_db/postgresql/base.py)."""
+    for db in databases.values():
+        if db.get("ENGINE") == "django.db.backends.postgresql":
+            db["ENGINE"] = "pretix_cluster_db.postgresql"
+
+
+_wait_for_a_primary(DATABASES)
 
 
 def _resend_cut_task_messages(options: dict) -> None:

@@ -1,0 +1,1 @@
+"""pretix-cluster's Django database backends (settings: DATABASES[...]["ENGINE"] = "pretix_cluster_db.postgresql")."""

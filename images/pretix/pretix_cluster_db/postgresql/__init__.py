@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend whose new connections wait for a primary (see base.py)."""
