@@ -31,7 +31,7 @@ class Timeline:
     gap_before_s: float | None = None     # the longest stretch before the fault: the load's own unevenness
     # the fault's: the longest stretch from the fault until sales resumed (the whole window if they did not). A
     # stretch that begins once sales have resumed, with no failure after it, is the load's unevenness (6 buyers on
-    # 2 cores: 4.6-6.3 s before the faults of 2026-12-07), which the goals do not judge
+    # 2 cores: 3.2-6.4 s before the faults of 2026-12-07), which the goals do not judge
     fault_gap_s: float | None = None
     causes: dict = field(default_factory=dict)   # failures at or after the fault, by cause
     rate_before: float | None = None      # completed purchases/min in the BEFORE_S before the fault
