@@ -1,9 +1,11 @@
 """The HA stack for real on a 3-node lab: build, deploy, converge, serve pretix through nginx."""
+import base64
 import json
 import os
 import re
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +160,17 @@ def test_security_hardening(stack):
         assert "stats enable" not in on_node(proxy, "cat /run/haproxy/haproxy.cfg")
     conf = on_node("nginx", "nginx -T 2>/dev/null")
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf and "proxy_add_x_forwarded_for" not in conf
+
+
+@pytest.mark.parametrize("others, started", [("empty", True), ("key", False)])
+def test_an_empty_redis_named_master_starts_only_when_no_other_node_holds_data(stack, others, started):
+    """The CI deadlock of 2026-12-07 (a fresh cluster's master restarted; the Sentinels waited for it), and the
+    rule it must keep: an empty master never replaces replicas that hold keys."""
+    script = base64.b64encode((Path(__file__).parent / "redis_empty_master.sh").read_bytes()).decode()
+    out = sinv("cluster.run", "--node", "n1", f"echo {script} | base64 -d | bash -s -- {others}", timeout=120).stdout
+    assert "sentinel names: redis1" in out, out
+    assert f"redis2 keys: {0 if others == 'empty' else 1}" in out, out
+    if started:
+        assert "holds no keys: starting as master" in out and "redis1 state: running" in out, out
+    else:
+        assert "my dataset is empty: not starting as master" in out and "redis1 state: exited exit=1" in out, out
