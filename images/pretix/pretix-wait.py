@@ -34,16 +34,25 @@ def db_ready(cfg):
             connect_timeout=3,
         )
     except Exception as e:  # noqa: BLE001 - any failure means "not yet"
-        return f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+        return _reason(e)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_is_in_recovery()")
             (in_recovery,) = cur.fetchone()
-        if in_recovery:
-            return "connected, but the server is in recovery (no primary yet)"
-        return None
+    # PgBouncer accepts the login and then closes the connection while no member is primary (a deploy that
+    # restarted every member: the web task exited 1 here and Swarm rolled the update back)
+    except Exception as e:  # noqa: BLE001 - any failure means "not yet"
+        return _reason(e)
     finally:
         conn.close()
+    if in_recovery:
+        return "connected, but the server is in recovery (no primary yet)"
+    return None
+
+
+def _reason(e):
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def redis_ready(url, password=None):
