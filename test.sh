@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
-exec .venv/bin/python -m pytest -v "$@"
+exec .venv/bin/python -m pytest -v --durations=30 "$@"
