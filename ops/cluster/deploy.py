@@ -186,8 +186,9 @@ def settle_members(remote: Remote, mgr, cl, remote_file: str, env: dict) -> list
     group at once); returns the extra stack file that keeps every member's settings label."""
     r = remote.check(mgr, S.stack_config(remote_file, env), echo=False)
     flat = parse_yaml(r.stdout, "docker stack config", OpsError) or {}
-    for member in rolling.roll_settings(remote, mgr, cl, flat):
-        say(f"  rolled {member}'s settings (one member at a time, the leader last)")
+    rolled = rolling.roll_settings(remote, mgr, cl, flat)
+    if rolled:
+        say(f"  settings rolled one member at a time, the leader last: {', '.join(rolled)}")
     digests = rolling.member_digests(flat)
     if not digests:
         return []
