@@ -111,7 +111,11 @@ def test_second_deploy_changes_nothing(stack):
     started = time.monotonic()
     out = sinv("deploy").stdout
     assert "services changed: none (nothing to do)" in out
+    assert "alone" not in out                  # no member's settings rolled: the labels match the stack file
     assert time.monotonic() - started < 120  # generous bound; the benchmark records the real figure
+    labels = sinv("cluster.run", "--node", "n1", "docker service inspect --format "
+                  "'{{.Spec.Name}} {{index .Spec.Labels \"pxc.spec\"}}' pretix_pg1 pretix_redis1 pretix_etcd1").stdout
+    assert len(re.findall(r"pretix_(?:pg1|redis1|etcd1) [0-9a-f]{16}\b", labels)) == 3, labels
 
 
 def built_tags(out: str) -> dict:

@@ -17,10 +17,30 @@ def secrets_rm(stack: str) -> str:
     return f"docker secret ls -q --filter label=pxc.stack={stack} | xargs -r docker secret rm"
 
 
-def stack_deploy(stack: str, compose_file: str, env: dict) -> str:
+def stack_deploy(stack: str, compose_file: str, env: dict, *more_files: str) -> str:
+    """The whole stack (services not in the files are removed); more files merge over the first."""
     assigns = [f"{k}={v}" for k, v in sorted(env.items())]
-    return sh("env", *assigns, "docker", "stack", "deploy", "--prune", "--resolve-image", "always",
-              "--compose-file", compose_file, stack)
+    files = [a for f in (compose_file, *more_files) for a in ("--compose-file", f)]
+    return sh("env", *assigns, "docker", "stack", "deploy", "--prune", "--resolve-image", "always", *files, stack)
+
+
+def stack_config(compose_file: str, env: dict) -> str:
+    """The stack file as Docker reads it: anchors merged, variables interpolated (YAML on stdout)."""
+    assigns = [f"{k}={v}" for k, v in sorted(env.items())]
+    return sh("env", *assigns, "docker", "stack", "config", "--compose-file", compose_file)
+
+
+def stack_deploy_some(stack: str) -> str:
+    """Deploy the stack file on stdin (some of the stack's services; the others are left alone) and wait until
+    its services converged."""
+    return docker("stack", "deploy", "--detach=false", "--quiet", "--resolve-image", "always", "--compose-file", "-",
+                  stack)
+
+
+def service_labels(stack: str, services: list[str], key: str) -> str:
+    """'<service> <value of label key>' per existing service ('<no value>' when unset)."""
+    fmt = f'{{{{.Spec.Name}}}} {{{{index .Spec.Labels "{key}"}}}}'
+    return docker("service", "inspect", "--format", fmt, *(f"{stack}_{s}" for s in services)) + " 2>/dev/null"
 
 
 def service_ls(stack: str) -> str:

@@ -15,6 +15,7 @@ from ..core.errors import OpsError, RemoteError
 from ..core.files import private_dir, read_text, write_private
 from ..core.output import MASKER, say
 from ..core.remote import Remote
+from ..core.yamlfile import parse_yaml
 from ..core.retry import delays, poll
 from ..facts import stack as F
 from . import images, mail, rolling, secrets, stackconfig
@@ -172,11 +173,28 @@ def stack_deploy(remote: Remote, mgr, cl, stack_file: Path, env: dict) -> list[s
     before = service_specs(remote, mgr, cl.stack)
     remote_file = f"/tmp/pxc-{lock_scope(cl)}-stack.yml"
     remote.put(mgr, str(stack_file), remote_file)
-    r = remote.run(mgr, S.stack_deploy(cl.stack, remote_file, env), timeout=300)
+    labels = settle_members(remote, mgr, cl, remote_file, env)
+    r = remote.run(mgr, S.stack_deploy(cl.stack, remote_file, env, *labels), timeout=300)
     if not r.ok:
         raise OpsError(f"docker stack deploy failed: {r.describe()}")
     after = service_specs(remote, mgr, cl.stack)
     return sorted(s for s, v in after.items() if before.get(s) != v)
+
+
+def settle_members(remote: Remote, mgr, cl, remote_file: str, env: dict) -> list[str]:
+    """Members whose settings changed are deployed one at a time first (`stack deploy` would restart a whole
+    group at once); returns the extra stack file that keeps every member's settings label."""
+    r = remote.check(mgr, S.stack_config(remote_file, env), echo=False)
+    flat = parse_yaml(r.stdout, "docker stack config", OpsError) or {}
+    rolled = rolling.roll_settings(remote, mgr, cl, flat)
+    if rolled:
+        say(f"  settings rolled one member at a time, the leader last: {', '.join(rolled)}")
+    digests = rolling.member_digests(flat)
+    if not digests:
+        return []
+    labels_path = remote_file.removesuffix(".yml") + "-labels.yml"
+    remote.check(mgr, f"cat > {labels_path}", stdin=rolling.labels_file(digests), echo=False)
+    return [labels_path]
 
 
 def snapshot(remote: Remote, mgr, stack: str):

@@ -1,22 +1,29 @@
 """Rolling updates of the data tier's members: one member at a time and the leader/master last, after a planned
-switchover, so a changed postgres, etcd or redis image never leaves the cluster without a primary or a quorum.
+switchover, so a changed postgres, etcd or redis image, or a changed setting of theirs in the stack file, never
+leaves the cluster without a primary or a quorum.
 
 `docker stack deploy` updates every service at once; run before it, this leaves it nothing to do for them.
 """
 from __future__ import annotations
+
+import copy
+import hashlib
+
+import yaml
 
 from ..builders import stack as S
 from ..core.errors import OpsError
 from ..core.output import say
 from ..core.remote import Remote
 from ..core.retry import poll
-from ..facts import data as D
+from ..facts import data as D, stack as FS
 from . import images, status
 
 # (image, member services): members of one group restart one by one, the leader/master last
 GROUPS = (("etcd", S.ETCD_SERVICES), ("postgres", S.PG_SERVICES), ("redis", S.REDIS_SERVICES),
           ("redis", S.SENTINEL_SERVICES))
 HEALTHY_WAIT = 300
+SPEC_LABEL = "pxc.spec"   # a member service's label: the digest of its settings as last deployed
 
 
 def current_images(remote: Remote, mgr, stack: str, services: list[str]) -> dict[str, str]:
@@ -75,17 +82,99 @@ def roll(remote: Remote, mgr, cl, tags: dict) -> list[str]:
         now = current_images(remote, mgr, cl.stack, members)
         ref = images.image_ref(cl, image, tags[image])
         todo = stale(now, ref) if len(now) == len(members) else []   # a first deploy creates them all
-        if not todo:
-            continue
-        lead = leader_of(remote, cl, image) if members is not S.ETCD_SERVICES else None
-        for member in order(todo, lead):
-            if member == lead and image in ("postgres", "redis") and members is not S.SENTINEL_SERVICES:
-                hand_over(remote, cl, image, member)
+        for member in _in_turn(remote, cl, image, members, todo):
             say(f"  rolling {member} to {ref.rsplit('/', 1)[-1]}")
             remote.check(mgr, S.service_update_image(f"{cl.stack}_{member}", ref), timeout=600)
-            left = poll(lambda: group_whole(remote, cl, image) is None, HEALTHY_WAIT, first=2, cap=5)
-            if not left:
-                raise OpsError(f"{member} did not rejoin after its update: {group_whole(remote, cl, image)} "
-                               f"(`inv logs {member}`); the other members still run the old image")
+            _wait_whole(remote, cl, image, member, "image")
             done.append(member)
     return done
+
+
+def roll_settings(remote: Remote, mgr, cl, flat: dict) -> list[str]:
+    """Deploy the members whose settings changed (flat: the stack file as `docker stack config` prints it) one at
+    a time, the leader last; returns what was rolled. The digests are kept in each member's SPEC_LABEL."""
+    digests = member_digests(flat)
+    done = []
+    for image, members in GROUPS:
+        now = current_digests(remote, mgr, cl.stack, members)
+        todo = changed(now, digests, members)
+        for member in _in_turn(remote, cl, image, members, todo):
+            why = "changed" if now[member] else "not recorded yet"
+            say(f"  deploying {member} alone: its settings in the stack file are {why}")
+            r = remote.run(mgr, S.stack_deploy_some(cl.stack), stdin=member_stack(flat, member, digests[member]),
+                           timeout=600)
+            if not r.ok:
+                raise OpsError(f"deploy of {member} alone failed: {r.describe()}")
+            _wait_whole(remote, cl, image, member, "settings")
+            done.append(member)
+    return done
+
+
+def _in_turn(remote: Remote, cl, image: str, members: list[str], todo: list[str]):
+    """todo in order, the leader/master last, leadership moved away before its turn."""
+    if not todo:
+        return
+    lead = leader_of(remote, cl, image) if members is not S.ETCD_SERVICES else None
+    for member in order(todo, lead):
+        if member == lead and image in ("postgres", "redis") and members is not S.SENTINEL_SERVICES:
+            hand_over(remote, cl, image, member)
+        yield member
+
+
+def _wait_whole(remote: Remote, cl, image: str, member: str, what: str) -> None:
+    if not poll(lambda: group_whole(remote, cl, image) is None, HEALTHY_WAIT, first=2, cap=5):
+        raise OpsError(f"{member} did not rejoin after its update: {group_whole(remote, cl, image)} "
+                       f"(`inv logs {member}`); the other members still run the old {what}")
+
+
+def current_digests(remote: Remote, mgr, stack: str, members: list[str]) -> dict[str, str]:
+    """SPEC_LABEL of each existing member ('' when unset)."""
+    return FS.parse_service_labels(remote.run(mgr, S.service_labels(stack, members, SPEC_LABEL), echo=False).stdout,
+                                   stack)
+
+
+def changed(now: dict[str, str], digests: dict[str, str], members: list[str]) -> list[str]:
+    """Members whose settings differ from their label; none while a member is missing (a first deploy creates
+    them) or the stack file does not hold them all."""
+    if any(m not in now or m not in digests for m in members):
+        return []
+    return [m for m in members if now[m] != digests[m]]
+
+
+def settings_digest(service: dict) -> str:
+    """A digest of a service's settings, without its image (rolled on its own) and its labels."""
+    s = copy.deepcopy(service)
+    s.pop("image", None)
+    (s.get("deploy") or {}).pop("labels", None)
+    return hashlib.sha256(yaml.safe_dump(s, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def member_digests(flat: dict) -> dict[str, str]:
+    services = flat.get("services") or {}
+    return {m: settings_digest(services[m]) for _, group in GROUPS for m in group if m in services}
+
+
+def labels_file(digests: dict[str, str]) -> str:
+    """A stack file merged over the real one: each member's SPEC_LABEL."""
+    services = {m: {"deploy": {"labels": {SPEC_LABEL: d}}} for m, d in sorted(digests.items())}
+    return yaml.safe_dump({"version": "3.8", "services": services}, sort_keys=False)
+
+
+def member_stack(flat: dict, member: str, digest: str) -> str:
+    """A stack file with only this member, its label set, and the stack's networks, volumes and secrets. `$` is
+    doubled: Docker interpolates the file again."""
+    service = copy.deepcopy(flat["services"][member])
+    service.setdefault("deploy", {}).setdefault("labels", {})[SPEC_LABEL] = digest
+    doc = {"version": flat.get("version", "3.8"), "services": {member: service},
+           **{k: flat[k] for k in ("networks", "volumes", "secrets", "configs") if k in flat}}
+    return yaml.safe_dump(_escape(doc), sort_keys=False)
+
+
+def _escape(value):
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {k: _escape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape(v) for v in value]
+    return value

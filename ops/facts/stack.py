@@ -98,6 +98,12 @@ UPDATING = ("updating", "rollback_started", "paused", "rollback_paused")
 ROLLED_BACK = ("rollback_completed", "rollback_paused", "paused")
 
 
+def parse_service_labels(output: str, stack: str) -> dict[str, str]:
+    """'<stack>_<service> <label value>' lines -> {service: value}; Go's '<no value>' (label unset) -> ''."""
+    pairs = (line.split(None, 1) + [""] for line in output.splitlines() if line.strip())
+    return {name.removeprefix(f"{stack}_"): value.strip().replace("<no value>", "") for name, value, *_ in pairs}
+
+
 def parse_update_states(output: str) -> dict[str, str]:
     return dict(line.split(None, 1) for line in output.splitlines() if len(line.split()) == 2)
 
