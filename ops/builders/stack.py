@@ -19,15 +19,18 @@ def secrets_rm(stack: str) -> str:
 
 def stack_deploy(stack: str, compose_file: str, env: dict, *more_files: str) -> str:
     """The whole stack (services not in the files are removed); more files merge over the first."""
-    assigns = [f"{k}={v}" for k, v in sorted(env.items())]
     files = [a for f in (compose_file, *more_files) for a in ("--compose-file", f)]
-    return sh("env", *assigns, "docker", "stack", "deploy", "--prune", "--resolve-image", "always", *files, stack)
+    return sh(*_env(env), "docker", "stack", "deploy", "--prune", "--resolve-image", "always", *files, stack)
 
 
 def stack_config(compose_file: str, env: dict) -> str:
     """The stack file as Docker reads it: anchors merged, variables interpolated (YAML on stdout)."""
-    assigns = [f"{k}={v}" for k, v in sorted(env.items())]
-    return sh("env", *assigns, "docker", "stack", "config", "--compose-file", compose_file)
+    return sh(*_env(env), "docker", "stack", "config", "--compose-file", compose_file)
+
+
+def _env(env: dict) -> list[str]:
+    """`env K=V ...`: the stack file's variables (names of secrets, never their values)."""
+    return ["env", *(f"{k}={v}" for k, v in sorted(env.items()))]
 
 
 def stack_deploy_some(stack: str) -> str:
