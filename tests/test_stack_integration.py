@@ -95,6 +95,15 @@ def test_proxies_reach_the_primary_and_the_master_and_redis_wants_a_password(sta
     assert "recovery False" in out
 
 
+def test_a_mail_task_cut_from_its_database_is_sent_again(stack):
+    """The mail lost in a db drill (2026-12-07): a worker's mail_send_task inside a query when its connection died.
+    The script cuts it for real (a held row lock, then pg_terminate_backend of the waiting query)."""
+    script = base64.b64encode((Path(__file__).parent / "mail_cut_retry.py").read_bytes()).decode()
+    out = on_node("web", f"python -m pretix shell -c \"import base64; exec(base64.b64decode('{script}'))\"")
+    assert re.search(r"task waiting in pid \d+", out) and "terminated True" in out, out
+    assert "status: sent" in out, out
+
+
 def test_no_password_in_service_specs_or_output(stack, clusters_dir):
     state = os.environ["PXC_STATE_DIR"]
     values = json.load(open(os.path.join(state, "stacktest", "secrets.json")))

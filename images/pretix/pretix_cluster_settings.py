@@ -4,7 +4,8 @@ Every web replica and worker on every node reads and writes the same bucket, so 
 on one node downloads through any web replica, also once that node is gone (each object lives on two nodes).
 Without PXC_MEDIA_S3_ENDPOINT the media stay pretix's local /data/media (e.g. `inv bench --baseline`).
 Redis commands of the cache, the sessions and Celery's broker are sent again on a fresh connection when theirs is
-cut (below); Celery's results and a worker's reconnect wait through a Redis failover (pretix_cluster_celery.py).
+cut (below); Celery's results and a worker's reconnect wait through a Redis failover (pretix_cluster_celery.py); a
+mail task cut from its database is retried (pretix_cluster_tasks.py).
 
 Environment: PXC_MEDIA_S3_ENDPOINT (https://s3:8443), PXC_MEDIA_S3_BUCKET (pretix-media), PXC_MEDIA_S3_ACCESS_KEY
 (pxc-media), PXC_MEDIA_S3_SECRET_FILE (/run/secrets/s3_media_secret), PXC_MEDIA_S3_CA_FILE
@@ -18,6 +19,7 @@ from urllib.parse import urlparse
 
 from pretix.settings import *  # noqa: F401,F403 - this module is pretix.settings plus the overrides below
 from pretix.settings import CACHES, DATABASES, MEDIA_URL, SITE_URL, STORAGES
+import pretix_cluster_tasks
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -97,6 +99,9 @@ if globals().get("CELERY_RESULT_BACKEND", "").startswith("redis"):
 
 # a worker reconnects to the broker every 0.5-2 s, not 2, 4, 6 s apart (pretix_cluster_celery.QuickReconnectConsumer)
 CELERY_WORKER_CONSUMER = "pretix_cluster_celery:QuickReconnectConsumer"
+
+# a mail task whose open database connection died (a failover) is retried in 2 s, not dropped (pretix_cluster_tasks.py)
+CELERY_TASK_ANNOTATIONS = pretix_cluster_tasks.ANNOTATIONS
 
 
 # Celery's Django fixup closes a worker's database connections after every task unless CELERY_DB_REUSE_MAX is set:
