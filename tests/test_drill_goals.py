@@ -67,6 +67,19 @@ def test_web_and_worker_allow_only_purchases_in_flight(records, late):
     assert bool(missed(GOALS["web"], tl, records, True, 0, True)) == bool(late)
 
 
+def test_a_purchase_begun_while_the_kill_was_landing_was_in_flight():
+    """The kill command started at 100.0 and returned at 100.7 (the task died in between): a purchase begun at
+    100.08 that failed with a 502 at 100.65 was in flight; one begun at 100.8 was not."""
+    during = [rec(100.08, 100.65, ok=False), rec(99, 104)]
+    tl = timeline(during, 100.0)
+    assert missed(GOALS["web"], tl, during, True, 0, True, landed=100.7) == []
+    assert missed(GOALS["web"], tl, during, True, 0, True) == [
+        "1 purchase(s) started after the fault failed (only those in flight may)"]
+    after = [rec(100.8, 101.2, ok=False), rec(99, 104)]
+    assert missed(GOALS["web"], timeline(after, 100.0), after, True, 0, True, landed=100.7) == [
+        "1 purchase(s) started after the fault failed (only those in flight may)"]
+
+
 def test_return_goals_count_failures_after_the_return_and_the_speed_later():
     records = [rec(t, t + 2) for t in range(0, 100, 2)] + [rec(55, 56, ok=False)]
     assert [r.t0 for r in caused_by_return(records, 50.0)] == [55]

@@ -25,6 +25,7 @@ class Target:
     spec: LabSpec | None = None       # the lab, for faults only the lab can inject (network, engine)
     node: str | None = None           # --node: the node to hit (default: the database leader's)
     struck_at: float | None = None    # when the destructive step started (finding the target is not the fault)
+    landed_at: float | None = None    # when it returned: a purchase begun before then was in flight when it struck
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def strike(t: Target, action: Callable[[], object]) -> None:
     are not part of what buyers see, and counting them would hide part of the recovery inside the fault."""
     t.struck_at = time.time()
     action()
+    t.landed_at = time.time()
 
 
 def kill(t: Target, service: str) -> str:

@@ -32,7 +32,9 @@ GOALS = {
 
 
 def in_flight_only(records: list[Record], fault: float) -> list[Record]:
-    """Failed purchases that started after the fault (a purchase in flight at the fault may fail)."""
+    """Failed purchases that started after the fault (a purchase in flight at the fault may fail). `fault` is when
+    the destructive step returned: a web task killed over SSH dies up to ~0.6 s after the command starts, and a
+    purchase begun in between had its request inside that task (a 502 at +0.65 s, 2026-12-07)."""
     return [r for r in records if not r.ok and r.t0 >= fault]
 
 
@@ -51,7 +53,7 @@ def speed_after_return(records: list[Record], returned: float) -> float | None:
 
 
 def missed(goal: Goal, tl: Timeline, records: list[Record], audit_ok: bool, lost: int,
-           healthy: bool, returned: float | None = None, unmailed: int = 0) -> list[str]:
+           healthy: bool, returned: float | None = None, unmailed: int = 0, landed: float | None = None) -> list[str]:
     """Every goal this run missed, one line each (empty: the run passed)."""
     out = []
     if lost:
@@ -63,7 +65,7 @@ def missed(goal: Goal, tl: Timeline, records: list[Record], audit_ok: bool, lost
     if not healthy:
         out.append("the cluster did not become whole again after the drill")
     if goal.recovery_s is None:
-        late = in_flight_only(records, tl.fault)
+        late = in_flight_only(records, landed or tl.fault)
         if late:
             out.append(f"{len(late)} purchase(s) started after the fault failed (only those in flight may)")
     else:

@@ -61,11 +61,12 @@ def run_drill(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOpti
     with LoadProcess(run) as load:
         sleep_until(load.result.started + p.fault_at_s)
         aimed = time.time()
-        t.struck_at = None
+        t.struck_at = t.landed_at = None
         target = fault.inject(t)
         fault_at = t.struck_at or aimed        # the fault's instant: when it struck, not when we began to look
+        landed = t.landed_at or fault_at
         say(f"drill {fault.name}: {fault.what}: {target} at +{fault_at - load.result.started:.1f} s "
-            f"(found in {fault_at - aimed:.1f} s)")
+            f"(found in {fault_at - aimed:.1f} s, done in {landed - fault_at:.1f} s)")
         returned = None
         if fault.heal:
             sleep_until(fault_at + hold)
@@ -73,11 +74,11 @@ def run_drill(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOpti
             returned = time.time()
             say(f"drill {fault.name}: {target} is back after {returned - fault_at:.0f} s")
         result = load.wait()
-    return evaluate(t, fault, p, api, options, result, target, fault_at, returned, quota_before)
+    return evaluate(t, fault, p, api, options, result, target, fault_at, returned, quota_before, landed)
 
 
 def evaluate(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOptions, result, target: str,
-             fault_at: float, returned: float | None, quota_before: dict) -> DrillResult:
+             fault_at: float, returned: float | None, quota_before: dict, landed: float | None = None) -> DrillResult:
     options = result.run.options   # with the run id the runner gave it
     records = result.records
     t0 = time.monotonic()
@@ -87,8 +88,9 @@ def evaluate(t: Target, fault: Fault, p: DrillPlan, api: Api, options: LoadOptio
     tl = timeline(records, fault_at, fault_end=returned, returned=returned)
     mail = mail_audit(t, records)
     misses = missed(GOALS[fault.name], tl, records, audit.ok, len(audit.lost), bool(left), returned,
-                    len(mail.get("missing", ())))
+                    len(mail.get("missing", ())), landed)
     summary = {"timeline": {k: v for k, v in asdict(tl).items()}, "recovery_s": tl.recovery_s,
+               "fault_landed_s": round(landed - fault_at, 2) if landed else None,
                "audit": audit.lines(), "lost": list(audit.lost), "audit_ok": audit.ok,
                "purchases": purchase_stats(records), "healthy_after_load_s": healthy_s,
                "still_broken": [] if left else whole(t.remote, t.cl, t.mgr),
