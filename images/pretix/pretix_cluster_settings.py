@@ -19,9 +19,10 @@ from urllib.parse import urlparse
 
 from pretix.settings import *  # noqa: F401,F403 - this module is pretix.settings plus the overrides below
 from pretix.settings import CACHES, DATABASES, MEDIA_URL, SITE_URL, STORAGES
-import pretix_cluster_tasks
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
+
+import pretix_cluster_tasks
 
 _ENDPOINT = os.environ.get("PXC_MEDIA_S3_ENDPOINT", "")
 
