@@ -61,3 +61,10 @@ def test_probe_runs_inside_each_local_container_of_the_services():
 
 def test_swarm_heartbeat():
     assert C.swarm_heartbeat(20) == "docker swarm update --dispatcher-heartbeat 20s"
+
+
+def test_kill_container_prints_when_it_died():
+    assert S.kill_container("pretix", "web") == (
+        "c=$(docker ps -q --filter label=com.docker.swarm.service.name=pretix_web | head -n1); "
+        "[ -n \"$c\" ] || exit 3; docker kill --signal KILL $c >/dev/null || exit 1; docker wait $c >/dev/null; "
+        "docker inspect --format '{{.State.FinishedAt}}' $c || true")

@@ -1,7 +1,7 @@
 """Fact parsers, fed with output captured from real daemons (tests/fixtures)."""
 from pathlib import Path
 
-from ops.facts.docker import parse_docker_info, parse_node_ls
+from ops.facts.docker import parse_docker_info, parse_docker_time, parse_node_ls
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -33,3 +33,11 @@ def test_node_ls():
 
 def test_node_ls_empty_output():
     assert parse_node_ls("\n") == []
+
+
+def test_docker_time_of_a_killed_container():
+    # State.FinishedAt as `docker inspect` printed it on the lab (nanoseconds, UTC)
+    assert parse_docker_time("2026-12-07T11:01:30.612345678Z\n") == 1796641290 + 0.612345678
+    assert parse_docker_time("2026-12-07T12:01:30+01:00") == 1796641290
+    assert parse_docker_time("0001-01-01T00:00:00Z") is None          # not finished yet
+    assert parse_docker_time("") is None

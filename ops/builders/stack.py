@@ -161,9 +161,11 @@ def running_nodes(service: str) -> str:
 
 
 def kill_container(stack: str, service: str) -> str:
-    """SIGKILL this node's container of the service, as a crash would (exit NOT_HERE when none runs here)."""
+    """SIGKILL this node's container of the service, as a crash would (exit NOT_HERE when none runs here), and print
+    when it died (State.FinishedAt; Swarm keeps the exited container)."""
     return (f"c=$(docker ps -q --filter label=com.docker.swarm.service.name={stack}_{service} | head -n1); "
-            f"[ -n \"$c\" ] || exit {NOT_HERE}; docker kill --signal KILL $c")
+            f"[ -n \"$c\" ] || exit {NOT_HERE}; docker kill --signal KILL $c >/dev/null || exit 1; "
+            "docker wait $c >/dev/null; docker inspect --format '{{.State.FinishedAt}}' $c || true")
 
 
 def in_service(stack: str, service: str, inner: str, user: str = "", stdin: bool = False) -> str:

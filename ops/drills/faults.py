@@ -12,6 +12,7 @@ from ..cluster.deploy import snapshot
 from ..cluster.swarm import swarm_facts
 from ..core.errors import OpsError
 from ..core.remote import Remote
+from ..facts.docker import parse_docker_time
 from ..facts.stack import converged
 from ..lab import faults as lab_faults
 from ..lab.spec import LabSpec
@@ -25,7 +26,7 @@ class Target:
     spec: LabSpec | None = None       # the lab, for faults only the lab can inject (network, engine)
     node: str | None = None           # --node: the node to hit (default: the database leader's)
     struck_at: float | None = None    # when the destructive step started (finding the target is not the fault)
-    landed_at: float | None = None    # when it returned: a purchase begun before then was in flight when it struck
+    landed_at: float | None = None    # when it took effect (a killed task dies): purchases begun before were in flight
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,21 @@ def service_node(t: Target, service: str) -> str:
     raise OpsError(f"no running task of {service}: is the stack healthy (inv status)?")
 
 
-def strike(t: Target, action: Callable[[], object]) -> None:
+def strike(t: Target, action: Callable[[], object]):
     """Run the fault's destructive step and note when it started: the lookups before it (over SSH, slow under load)
     are not part of what buyers see, and counting them would hide part of the recovery inside the fault."""
     t.struck_at = time.time()
-    action()
+    result = action()
     t.landed_at = time.time()
+    return result
 
 
 def kill(t: Target, service: str) -> str:
     node = service_node(t, service)
-    strike(t, lambda: t.remote.check(t.cl.node(node), S.kill_container(t.cl.stack, service), echo=False))
+    r = strike(t, lambda: t.remote.check(t.cl.node(node), S.kill_container(t.cl.stack, service), echo=False))
+    died = parse_docker_time(r.stdout)
+    # the instant it died, if the node's clock agrees with ours; else the strict bound: when the kill began
+    t.landed_at = died if died and t.struck_at <= died <= t.landed_at else t.struck_at
     return f"{service} on {node}"
 
 

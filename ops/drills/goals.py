@@ -33,8 +33,8 @@ GOALS = {
 
 def in_flight_only(records: list[Record], fault: float) -> list[Record]:
     """Failed purchases that started after the fault (a purchase in flight at the fault may fail). `fault` is when
-    the destructive step returned: a web task killed over SSH dies up to ~0.6 s after the command starts, and a
-    purchase begun in between had its request inside that task (a 502 at +0.65 s, 2026-12-07)."""
+    the fault took effect (a killed container's death): a web task killed over SSH died ~0.6 s after the command
+    started, and a purchase begun in between had its request inside that task (a 502 at +0.65 s, 2026-12-07)."""
     return [r for r in records if not r.ok and r.t0 >= fault]
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..builders import docker as commands
 
@@ -62,6 +64,17 @@ def parse_docker_info(output: str) -> SwarmFact:
 def _heartbeat_s(cluster: dict) -> float | None:
     period = ((cluster.get("Spec") or {}).get("Dispatcher") or {}).get("HeartbeatPeriod")
     return period / 1e9 if period else None
+
+
+def parse_docker_time(output: str) -> float | None:
+    """Docker's RFC 3339 time with nanoseconds (State.FinishedAt: 2026-12-07T11:01:30.612345678Z) as epoch
+    seconds; None for no time or Docker's zero time (a container that has not finished)."""
+    m = re.search(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", output)
+    if not m or m.group(1).startswith("0001-"):
+        return None
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    whole = datetime.fromisoformat(m.group(1) + zone).timestamp()
+    return whole + float("0" + (m.group(2) or ".0"))
 
 
 def json_lines(output: str) -> list[dict]:
