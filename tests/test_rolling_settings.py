@@ -31,13 +31,21 @@ def test_member_digests_cover_only_the_members_in_the_file():
     assert list(R.member_digests(FLAT)) == ["pg1"]
 
 
-def test_changed_members_need_all_of_them_deployed_and_in_the_file():
+def test_members_to_roll_need_all_of_them_deployed_and_in_the_file():
     members = ["pg1", "pg2", "pg3"]
     digests = {"pg1": "a", "pg2": "b", "pg3": "c"}
-    assert R.changed({"pg1": "a", "pg2": "x", "pg3": ""}, digests, members) == ["pg2", "pg3"]
-    assert R.changed({"pg1": "a", "pg2": "b", "pg3": "c"}, digests, members) == []
-    assert R.changed({"pg1": "x", "pg2": "x"}, digests, members) == []          # pg3 missing: a first deploy
-    assert R.changed({"pg1": "x", "pg2": "x", "pg3": "x"}, {"pg1": "a"}, members) == []
+    old = {m: "r:5000/pretix-cluster/postgres:c1@sha256:9f" for m in members}   # Swarm pins the digest
+    new = {m: "r:5000/pretix-cluster/postgres:c2" for m in members}
+    same = {m: "r:5000/pretix-cluster/postgres:c1" for m in members}
+    assert R.to_roll({"pg1": "a", "pg2": "x", "pg3": ""}, digests, old, same, members) == {
+        "pg2": "its settings changed", "pg3": "its settings are not recorded yet"}
+    assert R.to_roll(digests, digests, old, same, members) == {}
+    assert R.to_roll(digests, digests, old, new, members) == {m: "its image changed" for m in members}
+    assert R.to_roll({"pg1": "a", "pg2": "x", "pg3": "c"}, digests, old, new, members) == {
+        "pg1": "its image changed", "pg2": "its image changed and its settings changed", "pg3": "its image changed"}
+    assert R.to_roll({"pg1": "x", "pg2": "x"}, digests, old, new, members) == {}        # pg3 missing: a first deploy
+    assert R.to_roll({m: "x" for m in members}, {"pg1": "a"}, old, new, members) == {}   # the file lacks pg2, pg3
+    assert R.to_roll(digests, digests, {"pg1": old["pg1"]}, new, members) == {}         # no image read for pg2, pg3
 
 
 def test_the_one_member_stack_file_holds_that_member_its_label_and_the_shared_definitions():

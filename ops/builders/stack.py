@@ -90,11 +90,6 @@ def service_images(stack: str, services: list[str]) -> str:
             "'{{.Spec.Name}} {{.Spec.TaskTemplate.ContainerSpec.Image}}' $s 2>/dev/null; done; true")
 
 
-def service_update_image(service: str, ref: str) -> str:
-    """Replace one service's image and wait until its task runs (Swarm resolves the digest like stack deploy)."""
-    return docker("service", "update", "--detach=false", "--quiet", "--image", ref, service)
-
-
 def update_states(stack: str) -> str:
     """'<service> <update state>' per service of the stack (updating, completed, rollback_completed, ...)."""
     return (f"docker service ls -q --filter label=com.docker.stack.namespace={stack} | xargs -r docker service "

@@ -128,7 +128,7 @@ def current_shape(remote: Remote, mgr, stack: str) -> Shape | None:
 
 def prepare(remote: Remote, mgr, cl, state: Path, tags: dict, explicit: str | None = None, rotate=()) -> dict:
     """Everything before `stack deploy`: images in the registry, secrets, node labels, the maintenance folder on
-    every node, data-tier members rolled one at a time. Returns the secret names."""
+    every node. Returns the secret names."""
     require_images(remote, cl, tags, explicit)
     names = ensure_secrets(remote, mgr, cl, state, rotate)
     for line in ensure_placement(remote, mgr, cl):
@@ -137,8 +137,6 @@ def prepare(remote: Remote, mgr, cl, state: Path, tags: dict, explicit: str | No
     for r in (r for r in folders.values() if not r.ok):
         say(f"  warning: no maintenance folder on {r.node} ({r.describe()}): nginx cannot start there until a deploy "
             f"reaches it")
-    for member in rolling.roll(remote, mgr, cl, tags):
-        say(f"  rolled {member} (one member at a time, the leader last)")
     return names
 
 
@@ -182,13 +180,13 @@ def stack_deploy(remote: Remote, mgr, cl, stack_file: Path, env: dict) -> list[s
 
 
 def settle_members(remote: Remote, mgr, cl, remote_file: str, env: dict) -> list[str]:
-    """Members whose settings changed are deployed one at a time first (`stack deploy` would restart a whole
-    group at once); returns the extra stack file that keeps every member's settings label."""
+    """Members whose image or settings changed are deployed one at a time first (`stack deploy` would restart a
+    whole group at once); returns the extra stack file that keeps every member's settings label."""
     r = remote.check(mgr, S.stack_config(remote_file, env), echo=False)
     flat = parse_yaml(r.stdout, "docker stack config", OpsError) or {}
-    rolled = rolling.roll_settings(remote, mgr, cl, flat)
+    rolled = rolling.roll_members(remote, mgr, cl, flat)
     if rolled:
-        say(f"  settings rolled one member at a time, the leader last: {', '.join(rolled)}")
+        say(f"  rolled one member at a time, the leader last: {', '.join(rolled)}")
     digests = rolling.member_digests(flat)
     if not digests:
         return []

@@ -17,7 +17,7 @@ from ..core.output import say
 from ..core.remote import Remote
 from ..core.retry import poll
 from ..facts import data as D, stack as FS
-from . import images, status
+from . import status
 
 # (image, member services): members of one group restart one by one, the leader/master last
 GROUPS = (("etcd", S.ETCD_SERVICES), ("postgres", S.PG_SERVICES), ("redis", S.REDIS_SERVICES),
@@ -30,11 +30,6 @@ def current_images(remote: Remote, mgr, stack: str, services: list[str]) -> dict
     r = remote.run(mgr, S.service_images(stack, services), echo=False)
     pairs = (line.split(None, 1) for line in r.stdout.splitlines() if len(line.split()) == 2)
     return {name.removeprefix(f"{stack}_"): image for name, image in pairs}
-
-
-def stale(now: dict[str, str], ref: str) -> list[str]:
-    """Members whose image (digest pin ignored) is not ref."""
-    return [s for s, image in now.items() if image.split("@")[0] != ref]
 
 
 def order(members: list[str], first_last: str | None) -> list[str]:
@@ -75,39 +70,42 @@ def hand_over(remote: Remote, cl, image: str, leader: str) -> None:
     raise OpsError(f"{image}: could not move leadership away from {leader}: switch over by hand, then deploy again")
 
 
-def roll(remote: Remote, mgr, cl, tags: dict) -> list[str]:
-    """Update the members whose image changed, one at a time; returns what was rolled."""
-    done = []
-    for image, members in GROUPS:
-        now = current_images(remote, mgr, cl.stack, members)
-        ref = images.image_ref(cl, image, tags[image])
-        todo = stale(now, ref) if len(now) == len(members) else []   # a first deploy creates them all
-        for member in _in_turn(remote, cl, image, members, todo):
-            say(f"  rolling {member} to {ref.rsplit('/', 1)[-1]}")
-            remote.check(mgr, S.service_update_image(f"{cl.stack}_{member}", ref), timeout=600)
-            _wait_whole(remote, cl, image, member, "image")
-            done.append(member)
-    return done
-
-
-def roll_settings(remote: Remote, mgr, cl, flat: dict) -> list[str]:
-    """Deploy the members whose settings changed (flat: the stack file as `docker stack config` prints it) one at
-    a time, the leader last; returns what was rolled. The digests are kept in each member's SPEC_LABEL."""
+def roll_members(remote: Remote, mgr, cl, flat: dict) -> list[str]:
+    """Deploy the members whose image or settings changed (flat: the stack file as `docker stack config` prints it)
+    alone, one at a time, the leader last; returns what was rolled. A member whose image and settings both changed
+    restarts once. The settings' digests are kept in each member's SPEC_LABEL."""
     digests = member_digests(flat)
+    services = flat.get("services") or {}
     done = []
     for image, members in GROUPS:
         now = current_digests(remote, mgr, cl.stack, members)
-        todo = changed(now, digests, members)
-        for member in _in_turn(remote, cl, image, members, todo):
-            why = "changed" if now[member] else "not recorded yet"
-            say(f"  deploying {member} alone: its settings in the stack file are {why}")
+        wanted = {m: services[m].get("image", "") for m in members if m in services}
+        todo = to_roll(now, digests, current_images(remote, mgr, cl.stack, members), wanted, members)
+        for member in _in_turn(remote, cl, image, members, list(todo)):
+            say(f"  deploying {member} alone: {todo[member]}")
             r = remote.run(mgr, S.stack_deploy_some(cl.stack), stdin=member_stack(flat, member, digests[member]),
                            timeout=600)
             if not r.ok:
                 raise OpsError(f"deploy of {member} alone failed: {r.describe()}")
-            _wait_whole(remote, cl, image, member, "settings")
+            _wait_whole(remote, cl, image, member)
             done.append(member)
     return done
+
+
+def to_roll(now: dict[str, str], digests: dict[str, str], images_now: dict[str, str], wanted: dict[str, str],
+            members: list[str]) -> dict[str, str]:
+    """Each member to deploy alone, with why; none while a member is missing (a first deploy creates them) or the
+    stack file does not hold them all."""
+    if any(m not in now or m not in digests or m not in images_now for m in members):
+        return {}
+    why = {}
+    for m in members:
+        image = images_now[m].split("@")[0] != wanted.get(m)   # the digest pin Swarm adds is not a change
+        settings = "its settings changed" if now[m] else "its settings are not recorded yet"
+        reasons = (["its image changed"] if image else []) + ([settings] if now[m] != digests[m] else [])
+        if reasons:
+            why[m] = " and ".join(reasons)
+    return why
 
 
 def _in_turn(remote: Remote, cl, image: str, members: list[str], todo: list[str]):
@@ -121,24 +119,16 @@ def _in_turn(remote: Remote, cl, image: str, members: list[str], todo: list[str]
         yield member
 
 
-def _wait_whole(remote: Remote, cl, image: str, member: str, what: str) -> None:
+def _wait_whole(remote: Remote, cl, image: str, member: str) -> None:
     if not poll(lambda: group_whole(remote, cl, image) is None, HEALTHY_WAIT, first=2, cap=5):
         raise OpsError(f"{member} did not rejoin after its update: {group_whole(remote, cl, image)} "
-                       f"(`inv logs {member}`); the other members still run the old {what}")
+                       f"(`inv logs {member}`); the other members still run the old version")
 
 
 def current_digests(remote: Remote, mgr, stack: str, members: list[str]) -> dict[str, str]:
     """SPEC_LABEL of each existing member ('' when unset)."""
     return FS.parse_service_labels(remote.run(mgr, S.service_labels(stack, members, SPEC_LABEL), echo=False).stdout,
                                    stack)
-
-
-def changed(now: dict[str, str], digests: dict[str, str], members: list[str]) -> list[str]:
-    """Members whose settings differ from their label; none while a member is missing (a first deploy creates
-    them) or the stack file does not hold them all."""
-    if any(m not in now or m not in digests for m in members):
-        return []
-    return [m for m in members if now[m] != digests[m]]
 
 
 def settings_digest(service: dict) -> str:
