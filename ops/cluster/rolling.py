@@ -132,7 +132,7 @@ def current_digests(remote: Remote, mgr, stack: str, members: list[str]) -> dict
 
 
 def settings_digest(service: dict) -> str:
-    """A digest of a service's settings, without its image (rolled on its own) and its labels."""
+    """A digest of a service's settings, without its image (compared on its own: to_roll) and its labels."""
     s = copy.deepcopy(service)
     s.pop("image", None)
     (s.get("deploy") or {}).pop("labels", None)
